@@ -1,0 +1,1 @@
+"""The spec compiler: validates spec/ and ports/, renders suites/ and scaffolding."""

@@ -1,0 +1,21 @@
+"""The compile pipeline: spec + profiles -> every generated file, in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .outputs import Outputs
+from .profiles import Profile, load_profiles
+from .render import environment, render_suite
+from .spec import Spec, load_spec
+
+
+def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
+    """Validate everything and render every output. Raises SourceErrors before any write."""
+    spec = load_spec(root)
+    profiles = load_profiles(root, spec)
+    env = environment()
+    outputs = Outputs()
+    for profile in profiles:
+        outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
+    return spec, profiles, outputs

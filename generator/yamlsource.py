@@ -1,0 +1,95 @@
+"""Load YAML while remembering the line of every value, so errors can name it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SourceError
+
+Path_ = tuple  # a path into the document: keys and list indices
+
+
+def field_name(path: Path_) -> str:
+    """Render ('apis', 0, 'behaviours', 2, 'id') as apis[0].behaviours[2].id."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@dataclass
+class YamlDoc:
+    """A parsed YAML file: its data and the 1-based line of each path in it."""
+
+    file: str
+    data: Any
+    lines: dict = field(default_factory=dict)
+
+    def line(self, path: Path_) -> int | None:
+        """Line of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+    def error(self, path: Path_, message: str) -> SourceError:
+        return SourceError(self.file, self.line(path), field_name(path), message)
+
+
+def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
+    """Parse `path`; raise SourceError (with line) on bad bytes, bad YAML or duplicate keys."""
+    name = display or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SourceError(name, line, "", f"not UTF-8: {exc.reason}") from None
+    except OSError as exc:
+        raise SourceError(name, None, "", f"cannot read: {exc.strerror}") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        doc = YamlDoc(name, None)
+        if node is not None:
+            doc.data = _build(loader, node, (), doc)
+        return doc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise SourceError(name, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise SourceError(name, None, "", f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path), "mapping keys must be scalars")
+            if key in out:
+                raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path + (key,)), "duplicate key")
+            doc.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _build(loader, value_node, path + (key,), doc)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
+    value = loader.construct_object(node, deep=True)
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # A block scalar's content starts on the line after its indicator.
+        doc.lines[path + ("<content>",)] = node.start_mark.line + 2
+    return value

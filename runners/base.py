@@ -1,0 +1,61 @@
+"""The runner interface: how the harness asks a port to run one test."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+
+class RunnerError(Exception):
+    """The runner cannot work at all (missing binary, bad option, dead line)."""
+
+
+@dataclass
+class Execution:
+    """What happened when a port ran one script."""
+
+    output: str  # stdout and stderr as the port interleaved them
+    exit_code: int | None
+    duration_s: float
+    timed_out: bool = False
+    crashed: str = ""  # why the port died (signal, reset), empty if it did not
+    error: str = ""  # the runner lost the port (connection, protocol); the test result is unknown
+
+
+class Runner(abc.ABC):
+    """Drives one port. Subclasses set `name` and implement `execute`."""
+
+    name: ClassVar[str]
+    #: How many tests may run at once on one instance; None means no limit.
+    max_parallel: ClassVar[int | None] = None
+
+    def __init__(self, options: dict):
+        self.options = dict(options)
+
+    @classmethod
+    def unavailable_reason(cls, options: dict) -> str | None:
+        """Why this runner cannot run here with these options (None: it can)."""
+        try:
+            cls(options)
+        except RunnerError as exc:
+            return str(exc)
+        return None
+
+    def open(self) -> None:
+        """Acquire the port (start an emulator, open a serial line)."""
+
+    def close(self) -> None:
+        """Release the port and stop anything still running; must be safe to call twice."""
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @abc.abstractmethod
+    def execute(self, script: Path, timeout_s: float) -> Execution:
+        """Run one script file on the port and report what it printed and how it ended."""

@@ -1,0 +1,131 @@
+"""Run a generated suite through a runner: decide each test's outcome from its
+manifest entry, its .exp and what the port did; stream results as they come."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .base import Execution, Runner
+from .matching import describe_mismatch, lines_of, matches
+from .results import Result
+
+DEFAULT_TIMEOUT_S = 10.0
+TAIL_CHARS = 600
+
+
+@dataclass
+class Suite:
+    """A generated suite directory and its manifest."""
+
+    directory: Path
+    manifest: dict
+
+    @classmethod
+    def load(cls, directory: Path) -> Suite:
+        path = Path(directory) / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no generated suite here; run `mpconform compile`") from None
+        return cls(Path(directory), manifest)
+
+    @property
+    def port(self) -> str:
+        return self.manifest["port"]
+
+    def tests(self, select: Callable[[dict], bool] | None = None) -> list[dict]:
+        return [t for t in self.manifest["tests"] if select is None or select(t)]
+
+    def expected(self, test: dict) -> list[str]:
+        return lines_of((self.directory / (test["file"] + ".exp")).read_text(encoding="utf-8"))
+
+
+def _tail(output: str) -> str:
+    text = output[-TAIL_CHARS:]
+    return ("..." if len(output) > TAIL_CHARS else "") + text
+
+
+def classify(test: dict, expected: list[str], ex: Execution) -> tuple[str, str]:
+    """(outcome, detail) for one execution; `detail` is empty only for a pass."""
+    if ex.error:
+        outcome, detail = "error", f"{ex.error}; last output: {_tail(ex.output)!r}"
+    elif ex.timed_out:
+        outcome, detail = "timeout", f"no end after {ex.duration_s:.1f}s; last output: {_tail(ex.output)!r}"
+    elif ex.crashed:
+        outcome, detail = "crash", f"{ex.crashed}; last output: {_tail(ex.output)!r}"
+    elif matches(expected, lines_of(ex.output), test["match"]):
+        outcome, detail = "pass", ""
+    else:
+        outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test["match"])
+    if test["status"] == "xfail":
+        why = test["reason"] + (f" ({test['issue']})" if test.get("issue") else "")
+        if outcome == "pass":
+            return "xpass", f"expected to fail ({why}) but passed"
+        if outcome != "error":  # a lost port says nothing about the behaviour
+            return "xfail", f"{why} [{outcome}: {detail}]"
+    return outcome, detail
+
+
+def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Result:
+    if test["status"] == "skip":
+        return Result(test["id"], test["api"], "skip", 0.0, test["reason"])
+    ex = runner.execute(suite.directory / test["file"], test.get("timeout_s") or timeout_s)
+    outcome, detail = classify(test, suite.expected(test), ex)
+    return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), detail)
+
+
+@dataclass
+class RunState:
+    results: dict[str, Result] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def run_suite(
+    suite: Suite,
+    runner: Runner,
+    tests: list[dict],
+    *,
+    jobs: int = 1,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    on_result: Callable[[Result], None] = lambda r: None,
+    state: RunState | None = None,
+) -> RunState:
+    """Run `tests`, calling on_result for each as soon as it is known.
+
+    On KeyboardInterrupt the running tests are stopped and the state keeps every
+    result measured so far, with `interrupted` set."""
+    state = state or RunState()
+    lock = threading.Lock()
+    jobs = max(1, min(jobs, runner.max_parallel or jobs))
+
+    def record(result: Result) -> None:
+        with lock:
+            state.results[result.id] = result
+            on_result(result)
+
+    pending = []
+    for test in tests:
+        if test["status"] == "skip":
+            record(run_one(suite, test, runner, timeout_s))
+        else:
+            pending.append(test)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mpconform")
+    try:
+        futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in pending}
+        while futures:
+            done, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                record(fut.result())
+    except KeyboardInterrupt:
+        state.interrupted = True
+        for fut in futures:
+            fut.cancel()
+        runner.close()  # kills what is still running so the pool can drain
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return state

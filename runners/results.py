@@ -1,0 +1,125 @@
+"""The results format shared by every runner: one JSON document per run, JSON lines
+while it runs (so an interrupted run keeps what it measured), and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+OUTCOMES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "crash", "error")
+UNEXPECTED = frozenset({"fail", "xpass", "timeout", "crash", "error"})
+RESULTS_FORMAT = 1
+
+
+@dataclass
+class Result:
+    id: str
+    api: str
+    outcome: str
+    duration_s: float
+    detail: str
+
+
+def summarize(results: list[Result]) -> dict[str, int]:
+    counts = {o: 0 for o in OUTCOMES}
+    for r in results:
+        counts[r.outcome] += 1
+    return counts
+
+
+def summary_line(summary: dict[str, int]) -> str:
+    """The closing console line. Passed counts passes; failed counts every unexpected
+    outcome; skipped counts skips and expected failures (both explained by the profile)."""
+    failed = sum(summary[o] for o in UNEXPECTED)
+    return f"{summary['pass']} passed, {failed} failed, {summary['skip'] + summary['xfail']} skipped"
+
+
+def breakdown_line(summary: dict[str, int]) -> str:
+    return ", ".join(f"{summary[o]} {o}" for o in OUTCOMES if summary[o])
+
+
+def document(port: str, implementation: dict, results: list[Result], interrupted: bool = False) -> dict:
+    doc = {
+        "format": RESULTS_FORMAT,
+        "port": port,
+        "implementation": implementation,
+        "results": [asdict(r) for r in results],
+        "summary": summarize(results),
+    }
+    if interrupted:
+        doc["interrupted"] = True
+    return doc
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, doc: dict) -> None:
+    _atomic_write(path, json.dumps(doc, indent=1) + "\n")
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Ports print control bytes (\x04 markers, garbage); XML 1.0 cannot hold them."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def write_junit(path: Path, doc: dict) -> None:
+    summary = doc["summary"]
+    suite = ET.Element(
+        "testsuite",
+        name=f"mpconform.{doc['port']}",
+        tests=str(len(doc["results"])),
+        failures=str(summary["fail"] + summary["xpass"]),
+        errors=str(summary["timeout"] + summary["crash"] + summary["error"]),
+        skipped=str(summary["skip"] + summary["xfail"]),
+        time=f"{sum(r['duration_s'] for r in doc['results']):.3f}",
+    )
+    props = ET.SubElement(suite, "properties")
+    for key, value in sorted(doc["implementation"].items()):
+        ET.SubElement(props, "property", name=str(key), value=_xml_safe(str(value)))
+    for r in doc["results"]:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"{doc['port']}.{r['api']}", name=r["id"], time=f"{r['duration_s']:.3f}"
+        )
+        outcome = r["outcome"]
+        if outcome in ("fail", "xpass"):
+            ET.SubElement(case, "failure", message=outcome).text = _xml_safe(r["detail"])
+        elif outcome in ("timeout", "crash", "error"):
+            ET.SubElement(case, "error", message=outcome).text = _xml_safe(r["detail"])
+        elif outcome in ("skip", "xfail"):
+            ET.SubElement(case, "skipped", message=_xml_safe(f"{outcome}: {r['detail']}"[:500]))
+    ET.indent(suite)
+    _atomic_write(path, ET.tostring(suite, encoding="unicode") + "\n")
+
+
+class ResultLog:
+    """Appends one JSON line per result as it happens; the first line is the run header."""
+
+    def __init__(self, path: Path, header: dict):
+        self.path = Path(path)
+        self._fh = self.path.open("w", encoding="utf-8")
+        self._write({"header": header})
+
+    def _write(self, obj: dict) -> None:
+        self._fh.write(json.dumps(obj) + "\n")
+        self._fh.flush()
+
+    def add(self, result: Result) -> None:
+        self._write(asdict(result))
+
+    def close(self) -> None:
+        self._fh.close()

@@ -1,0 +1,96 @@
+"""One conformance run of a port: suite + runner + result files, start to end."""
+
+from __future__ import annotations
+
+import fnmatch
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mpconform.generator.errors import UnknownPort
+
+from . import load_runner
+from .base import Runner, RunnerError
+from .console import ConsoleReporter
+from .harness import DEFAULT_TIMEOUT_S, RunState, Suite, run_suite
+from .probe import probe
+from .results import UNEXPECTED, ResultLog, document, write_json, write_junit
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 1
+    timeout_s: float | None = None
+    json_path: Path | None = None
+    junit_path: Path | None = None
+    select: list[str] | None = None  # shell patterns on behaviour ids
+    verbose: bool = False
+    runner_overrides: dict | None = None
+
+
+def open_suite(root: Path, port: str) -> Suite:
+    directory = root / "suites" / port
+    if not (directory / "manifest.json").is_file():
+        known = sorted(p.parent.name for p in (root / "suites").glob("*/manifest.json"))
+        known_text = ", ".join(known) or "none"
+        raise UnknownPort(f"unknown port '{port}': no suites/{port}/manifest.json (generated ports: {known_text})")
+    return Suite.load(directory)
+
+
+def make_runner(suite: Suite, overrides: dict | None = None) -> Runner:
+    spec = suite.manifest["runner"]
+    options = dict(spec.get("options", {}))
+    options.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return load_runner(spec["name"])(options)
+
+
+def _selector(patterns: list[str] | None):
+    if not patterns:
+        return None
+    return lambda t: any(fnmatch.fnmatchcase(t["id"], p) or p in t["id"] for p in patterns)
+
+
+def run_port(root: Path, port: str, opts: RunOptions) -> int:
+    """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted)."""
+    suite = open_suite(root, port)
+    tests = suite.tests(_selector(opts.select))
+    timeout = opts.timeout_s or suite.manifest["runner"].get("options", {}).get("timeout_s") or DEFAULT_TIMEOUT_S
+    reporter = ConsoleReporter(port, opts.verbose)
+    runner = make_runner(suite, opts.runner_overrides)
+    log = None
+    state = RunState()
+    implementation: dict = {}
+    aborted = ""
+    with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
+        implementation = probe(runner, Path(tmp), timeout)
+        reporter.header(implementation, len(tests))
+        if opts.json_path:
+            log = ResultLog(opts.json_path.with_suffix(".jsonl"), {"port": port, "implementation": implementation})
+
+        def on_result(result):
+            if log:
+                log.add(result)
+            reporter.result(result)
+
+        try:
+            run_suite(suite, runner, tests, jobs=opts.jobs, timeout_s=timeout, on_result=on_result, state=state)
+        except RunnerError as exc:
+            aborted = str(exc)
+    order = {t["id"]: i for i, t in enumerate(tests)}
+    results = sorted(state.results.values(), key=lambda r: order[r.id])
+    incomplete = state.interrupted or bool(aborted)
+    doc = document(port, implementation, results, interrupted=incomplete)
+    if opts.json_path:
+        write_json(opts.json_path, doc)
+        log.close()
+        if not incomplete:
+            log.path.unlink()
+    if opts.junit_path:
+        write_junit(opts.junit_path, doc)
+    reporter.finish(results, interrupted=incomplete)
+    if aborted:
+        print(f"mpconform: run stopped: {aborted}")
+        return 2
+    if state.interrupted:
+        return 130
+    return 1 if any(r.outcome in UNEXPECTED for r in results) else 0
