@@ -44,7 +44,8 @@ def find_micropython(explicit: str | None = None) -> str:
 
 class UnixRunner(Runner):
     """Options: micropython (binary path), args (extra arguments before the script),
-    prelude (a MicroPython file imported before each test, e.g. to swap a module)."""
+    prelude (a MicroPython file imported before each test, e.g. to swap a module;
+    it needs a port with `-c` and execfile(), as the unix port has)."""
 
     name = "unix"
 
@@ -70,22 +71,27 @@ class UnixRunner(Runner):
             self._tmp.cleanup()
             self._tmp = None
 
-    def _script_path(self, script: Path) -> Path:
+    def _command(self, script: Path) -> list[str]:
         if not self.prelude:
-            return script
+            return [self.binary, *self.args, script.name]
         self.open()
-        # One added line, so the test's own line numbers move by one only.
-        wrapped = Path(self._tmp.name) / script.name
-        wrapped.write_bytes(f"import {PRELUDE_MODULE}\n".encode() + script.read_bytes())
-        return wrapped
+        # Import the prelude, then run the test file itself, so its line numbers and
+        # file name stay its own; no name is bound in the test's globals.
+        code = (
+            f"__import__('sys').path.insert(0, {self._tmp.name!r});"
+            f"__import__({PRELUDE_MODULE!r});"
+            "__import__('sys').path.pop(0);"
+            f"execfile({script.name!r})"
+        )
+        return [self.binary, *self.args, "-c", code]
 
     def execute(self, script: Path, timeout_s: float) -> Execution:
-        path = self._script_path(script)
+        command = self._command(script)
         start = time.monotonic()
         try:
             proc = subprocess.Popen(
-                [self.binary, *self.args, path.name],
-                cwd=path.parent,
+                command,
+                cwd=script.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

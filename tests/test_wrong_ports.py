@@ -1,0 +1,95 @@
+"""Honesty: the generated suite fails on ports that break the documented behaviour.
+
+Each wrong port runs the real unix binary with one member of `micropython`
+replaced by a wrong version (or, for parser features, with a wrapper binary),
+and the behaviours that encode the broken promise must fail. The faithful
+prelude alone must pass everything, so the failures come from the breakage."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from mpconform.runners.harness import Suite, run_suite
+from mpconform.runners.unix import UnixRunner, find_micropython
+
+from mpconform.cli import main
+
+from .wrong_ports.catalogue import WRONG_PORTS
+
+HERE = Path(__file__).parent
+FAITHFUL = (HERE / "wrong_ports" / "faithful_port.py").read_text()
+ROOT = HERE.parent
+
+# The profile of a port with every feature the faithful prelude can provide.
+FULL_PROFILE = """\
+port: unix
+description: the unix port seen through tests/wrong_ports/faithful_port.py
+runner: {name: unix, options: {timeout_s: 10}}
+features:
+  gc_32bit_blocks: {enabled: false, reason: 64-bit build}
+  scheduler_static_nodes: {enabled: false, reason: a Python prelude cannot raise in the main thread}
+"""
+
+
+@pytest.fixture(scope="module")
+def full_suite(tmp_path_factory) -> Suite:
+    project = tmp_path_factory.mktemp("full")
+    for name in ("spec", "ports", "suites"):
+        shutil.copytree(ROOT / name, project / name)
+    (project / "ports" / "unix" / "port.yaml").write_text(FULL_PROFILE)
+    assert main(["--root", str(project), "compile"]) == 0
+    return Suite.load(project / "suites" / "unix")
+
+
+def _run(suite: Suite, tmp_path: Path, prelude_code: str = "", binary: str | None = None, select=None):
+    prelude = tmp_path / "prelude.py"
+    prelude.write_text(FAITHFUL + "\n" + prelude_code)
+    options = {"prelude": str(prelude)}
+    if binary:
+        options = {"micropython": binary}
+    tests = suite.tests(select)
+    with UnixRunner(options) as runner:
+        state = run_suite(suite, runner, tests, jobs=2, timeout_s=10)
+    return state.results
+
+
+def test_faithful_prelude_passes_everything(full_suite, tmp_path):
+    results = _run(full_suite, tmp_path)
+    not_passing = {k: (r.outcome, r.detail) for k, r in results.items() if r.outcome not in ("pass", "skip")}
+    assert not_passing == {}
+    assert sum(r.outcome == "pass" for r in results.values()) >= 100
+
+
+def test_every_api_has_a_wrong_port():
+    manifest = json.loads((ROOT / "suites" / "unix" / "manifest.json").read_text())
+    apis = {t["api"] for t in manifest["tests"]}
+    broken = {bid.rsplit(".", 1)[0] for port in WRONG_PORTS.values() for bid in port["must_fail"]}
+    assert apis - broken == set()
+
+
+def _fake_binary(tmp_path: Path, command: str) -> str:
+    path = tmp_path / "wrong-micropython"
+    path.write_text(f'#!/bin/sh\ntmp="$(mktemp -d)"\n{command}\ncd "$tmp" && exec {find_micropython()} "$1"\n')
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_PORTS))
+def test_wrong_port_fails_the_behaviours_it_breaks(name, full_suite, tmp_path):
+    port = WRONG_PORTS[name]
+    binary = _fake_binary(tmp_path, port["fake_binary"]) if "fake_binary" in port else None
+    patterns = port["select"]
+
+    def select(test):
+        return any(fnmatch.fnmatchcase(test["id"], p) for p in patterns)
+
+    results = _run(full_suite, tmp_path, port.get("code", ""), binary=binary, select=select)
+    outcomes = {bid: results[bid].outcome for bid in port["must_fail"]}
+    assert outcomes == {bid: "fail" for bid in port["must_fail"]}
+    for bid in port["must_fail"]:
+        assert results[bid].detail, bid  # a failure always says what differed

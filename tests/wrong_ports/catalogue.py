@@ -1,0 +1,141 @@
+"""Deliberately wrong ports: each breaks one documented behaviour of one API, as
+MicroPython code appended to faithful_port.py, and names the behaviours that must
+then fail. `fake_binary` instead wraps the real binary (for parser features)."""
+
+from __future__ import annotations
+
+WRONG_PORTS = {
+    "const_not_identity_at_run_time": {
+        "code": "_port.const = lambda x: x + 1 if type(x) is int else x\n",
+        "select": ["const.*"],
+        "must_fail": ["const.runtime_call_returns_argument", "const.module_prefix_not_folded"],
+    },
+    "const_not_folded_by_the_parser": {
+        # A port built without MICROPY_COMP_CONST: const(...) is an ordinary call.
+        "fake_binary": "sed -e 's/\\([^.A-Za-z_]\\)const(/\\1(/g' \"$1\" > \"$tmp/$1\"",
+        "select": ["const.*"],
+        "must_fail": [
+            "const.underscore_name_not_in_globals",
+            "const.runtime_variable_is_syntax_error",
+            "const.function_call_is_syntax_error",
+        ],
+    },
+    "opt_level_setting_ignored": {
+        "code": "def _opt(*a):\n    return None if a else 0\n_port.opt_level = _opt\n",
+        "select": ["opt_level.*"],
+        "must_fail": [
+            "opt_level.get_returns_level_last_set",
+            "opt_level.asserts_dropped_at_level_1_and_higher",
+            "opt_level.debug_false_at_level_1_and_higher",
+            "opt_level.line_numbers_dropped_at_level_3",
+        ],
+    },
+    "opt_level_set_returns_old_level": {
+        "code": "def _opt(*a):\n    old = _real.opt_level()\n    if a:\n        _real.opt_level(*a)\n    return old\n_port.opt_level = _opt\n",
+        "select": ["opt_level.*"],
+        "must_fail": ["opt_level.set_returns_none"],
+    },
+    "alloc_emergency_exception_buf_returns_size": {
+        "code": "_port.alloc_emergency_exception_buf = lambda size: size\n",
+        "select": ["alloc_emergency_exception_buf.*"],
+        "must_fail": ["alloc_emergency_exception_buf.returns_none"],
+    },
+    "mem_info_prints_nothing": {
+        "code": "_port.mem_info = lambda *a: None\n",
+        "select": ["mem_info.*"],
+        "must_fail": ["mem_info.reports_stack_usage", "mem_info.reports_heap_usage", "mem_info.verbose_adds_block_map"],
+    },
+    "mem_info_ignores_verbose": {
+        "code": "_port.mem_info = lambda *a: _real.mem_info()\n",
+        "select": ["mem_info.*"],
+        "must_fail": ["mem_info.verbose_adds_block_map", "mem_info.verbose_map_uses_documented_symbols"],
+    },
+    "qstr_info_ignores_verbose": {
+        "code": "_port.qstr_info = lambda *a: _real.qstr_info()\n",
+        "select": ["qstr_info.*"],
+        "must_fail": ["qstr_info.verbose_lists_runtime_interned_name", "qstr_info.verbose_lists_script_identifier"],
+    },
+    "stack_use_constant": {
+        "code": "_port.stack_use = lambda: 1000\n",
+        "select": ["stack_use.*"],
+        "must_fail": ["stack_use.grows_with_call_depth", "stack_use.deeper_recursion_uses_more"],
+    },
+    "heap_lock_is_a_no_op": {
+        "code": "_port.heap_lock = lambda: None\n_port.heap_unlock = lambda: 0\n",
+        "select": ["heap_lock.*"],
+        "must_fail": [
+            "heap_lock.alloc_raises_memoryerror",
+            "heap_lock.dict_alloc_raises_memoryerror",
+            "heap_lock.bytearray_alloc_raises_memoryerror",
+            "heap_lock.str_concat_raises_memoryerror",
+            "heap_lock.list_growth_raises_memoryerror",
+            "heap_lock.nesting_needs_matching_unlocks",
+        ],
+    },
+    "heap_unlock_returns_none": {
+        "code": "def _unlock():\n    _real.heap_unlock()\n_port.heap_unlock = _unlock\n",
+        "select": ["heap_unlock.*"],
+        "must_fail": ["heap_unlock.returns_depth", "heap_unlock.counts_down_three_levels"],
+    },
+    "heap_locked_returns_a_bool": {
+        "code": "def _locked():\n    _real.heap_lock()\n    return _real.heap_unlock() > 0\n_port.heap_locked = _locked\n",
+        "select": ["heap_locked.*"],
+        "must_fail": ["heap_locked.zero_when_unlocked", "heap_locked.reports_nesting_depth"],
+    },
+    "kbd_intr_rejects_minus_one": {
+        "code": "def _kbd(c):\n    if c < 0:\n        raise ValueError('bad char')\n    return _real.kbd_intr(c)\n_port.kbd_intr = _kbd\n",
+        "select": ["kbd_intr.*"],
+        "must_fail": ["kbd_intr.disable_returns_none", "kbd_intr.script_runs_normally_while_disabled"],
+    },
+    "schedule_calls_synchronously": {
+        "code": "def _sched(f, a):\n    f(a)\n_port.schedule = _sched\n",
+        "select": ["schedule.*"],
+        "must_fail": [
+            "schedule.no_preemption_of_running_callback",
+            "schedule.full_queue_raises_runtimeerror",
+        ],
+    },
+    "schedule_drops_the_argument": {
+        "code": "_port.schedule = lambda f, a: _real.schedule(f, None)\n",
+        "select": ["schedule.*"],
+        "must_fail": ["schedule.passes_argument"],
+    },
+    "ringio_size_off_by_one": {
+        "code": (
+            "class _Off(_RingIO):\n    def __init__(self, arg):\n"
+            "        self._r = _real.RingIO(arg + 1 if type(arg) is int else arg)\n_port.RingIO = _Off\n"
+        ),
+        "select": ["RingIO.*"],
+        "must_fail": ["RingIO.int_size_holds_size_bytes"],
+    },
+    "ringio_any_off_by_one": {
+        "code": "class _Any(_RingIO):\n    def any(self):\n        return self._r.any() + 1\n_port.RingIO = _Any\n",
+        "select": ["RingIO.any.*"],
+        "must_fail": ["RingIO.any.counts_readable_bytes", "RingIO.any.full_equals_capacity"],
+    },
+    "ringio_read_ignores_nbytes": {
+        "code": "class _Read(_RingIO):\n    def read(self, *a):\n        return self._r.read()\n_port.RingIO = _Read\n",
+        "select": ["RingIO.read.*"],
+        "must_fail": ["RingIO.read.limits_to_nbytes"],
+    },
+    "ringio_readline_ignores_newline": {
+        "code": "class _Line(_RingIO):\n    def readline(self, *a):\n        return self._r.read(*a)\n_port.RingIO = _Line\n",
+        "select": ["RingIO.readline.*"],
+        "must_fail": ["RingIO.readline.stops_after_newline", "RingIO.readline.nbytes_beyond_newline_stops_at_newline"],
+    },
+    "ringio_readinto_ignores_nbytes": {
+        "code": "class _Into(_RingIO):\n    def readinto(self, buf, *a):\n        return self._r.readinto(buf)\n_port.RingIO = _Into\n",
+        "select": ["RingIO.readinto.*"],
+        "must_fail": ["RingIO.readinto.limits_to_nbytes"],
+    },
+    "ringio_write_returns_none": {
+        "code": "class _Write(_RingIO):\n    def write(self, buf):\n        self._r.write(buf)\n_port.RingIO = _Write\n",
+        "select": ["RingIO.write.*"],
+        "must_fail": ["RingIO.write.returns_count", "RingIO.write.partial_when_space_runs_out"],
+    },
+    "ringio_close_discards_data": {
+        "code": "class _Close(_RingIO):\n    def close(self):\n        self._r.read()\n_port.RingIO = _Close\n",
+        "select": ["RingIO.close.*"],
+        "must_fail": ["RingIO.close.keeps_data"],
+    },
+}
