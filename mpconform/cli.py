@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -82,6 +83,11 @@ def _cmd_run(args) -> int:
     return run_port(args.root, args.port, opts)
 
 
+# Modules that add subcommands: each has register(subparsers), which adds its
+# parsers and sets `func` (taking the parsed args, returning an exit status).
+COMMAND_MODULES: list[str] = []
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mpconform", description="Conformance suite for MicroPython's micropython module.")
     p.add_argument("--root", help="project checkout (default: found from the current directory)")
@@ -111,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-k", action="append", metavar="PATTERN", help="only behaviour ids matching (substring or glob); repeatable")
     r.add_argument("-v", "--verbose", action="store_true", help="a line per test")
     r.set_defaults(func=_cmd_run)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return p
 
 
