@@ -21,7 +21,8 @@ class ConsoleReporter:
 
     def header(self, implementation: dict, count: int) -> None:
         name = implementation.get("name", "?")
-        version = ".".join(str(v) for v in implementation.get("version", []) if v != "") or "?"
+        parts = [str(v) for v in implementation.get("version", []) if v != ""]
+        version = ".".join(parts[:3]) + "".join(f"-{p}" for p in parts[3:]) or "?"
         build = implementation.get("_build") or implementation.get("_machine") or ""
         self.stream.write(f"mpconform: port {self.port}: {name} {version} {build}".rstrip() + f"; {count} behaviours\n")
         self.stream.flush()
