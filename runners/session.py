@@ -26,6 +26,7 @@ class RunOptions:
     select: list[str] | None = None  # shell patterns on behaviour ids
     verbose: bool = False
     runner_overrides: dict | None = None
+    resume_path: Path | None = None  # an interrupted run's .jsonl: skip what it measured
 
 
 def open_suite(root: Path, port: str) -> Suite:
@@ -54,18 +55,27 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted)."""
     suite = open_suite(root, port)
     tests = suite.tests(_selector(opts.select))
+    previous = {}
+    if opts.resume_path:
+        from .resume import read_previous
+
+        wanted = {t["id"] for t in tests}
+        previous = {k: r for k, r in read_previous(opts.resume_path, port).items() if k in wanted}
+        print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(tests) - len(previous)} to run")
     timeout = opts.timeout_s or suite.manifest["runner"].get("options", {}).get("timeout_s") or DEFAULT_TIMEOUT_S
     reporter = ConsoleReporter(port, opts.verbose)
     runner = make_runner(suite, opts.runner_overrides)
     log = None
-    state = RunState()
+    state = RunState(results=dict(previous))
     implementation: dict = {}
     aborted = ""
     with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
         implementation = probe(runner, Path(tmp), timeout)
-        reporter.header(implementation, len(tests))
+        reporter.header(implementation, len(tests) - len(previous))
         if opts.json_path:
             log = ResultLog(opts.json_path.with_suffix(".jsonl"), {"port": port, "implementation": implementation})
+            for result in previous.values():
+                log.add(result)
 
         def on_result(result):
             if log:
@@ -73,7 +83,8 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
             reporter.result(result)
 
         try:
-            run_suite(suite, runner, tests, jobs=opts.jobs, timeout_s=timeout, on_result=on_result, state=state)
+            todo = [t for t in tests if t["id"] not in previous]
+            run_suite(suite, runner, todo, jobs=opts.jobs, timeout_s=timeout, on_result=on_result, state=state)
         except RunnerError as exc:
             aborted = str(exc)
     order = {t["id"]: i for i, t in enumerate(tests)}

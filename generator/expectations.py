@@ -1,0 +1,111 @@
+"""Rewrite a profile's expectations from a results file, the way web-platform-tests'
+expectation updater does: ids still failing keep their hand-written reasons, new
+failures get a placeholder reason that asks for review, ids now passing are
+removed. The YAML is edited in place (ruamel round trip), so comments survive."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+
+# Outcomes that mean the behaviour fails on this port; recorded as expected failures.
+FAILING = ("fail", "timeout", "crash")
+NEEDS_REVIEW = "NEEDS REVIEW"
+DETAIL_CHARS = 160
+
+
+class ExpectationsError(Exception):
+    """Bad input (results file, profile); the message names the file."""
+
+
+@dataclass
+class Changes:
+    added: list[str] = field(default_factory=list)  # new expected failures (placeholder reasons)
+    removed: list[str] = field(default_factory=list)  # now passing
+    kept: list[str] = field(default_factory=list)  # still failing, reason kept
+
+    def summary(self) -> str:
+        return f"{len(self.added)} added (need review), {len(self.removed)} removed (now pass), {len(self.kept)} kept"
+
+
+def placeholder_reason(outcome: str, detail: str, source: str) -> str:
+    first = " ".join(detail.split())
+    if len(first) > DETAIL_CHARS:
+        first = first[: DETAIL_CHARS - 1] + "…"
+    return f"{NEEDS_REVIEW}: new {outcome} recorded from {source} by `mpconform expectations update`; explain why. [{first}]"
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round trip: keeps comments, key order, block scalars
+    yaml.width = 4096  # never re-wrap lines the user wrote
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def read_results(path: Path, port: str) -> dict:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExpectationsError(f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ExpectationsError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
+        raise ExpectationsError(f"{path}: not an mpconform results file (needs 'port' and 'results')")
+    if doc.get("port") != port:
+        raise ExpectationsError(f"{path}: results are for port '{doc.get('port')}', not '{port}'")
+    if doc.get("interrupted"):
+        raise ExpectationsError(f"{path}: the run was interrupted; rerun it to completion before updating expectations")
+    return doc
+
+
+def update_profile_text(text: str, results: dict, source: str) -> tuple[str, Changes]:
+    """The profile's YAML text with its expectations brought in line with `results`."""
+    yaml = _yaml()
+    data = yaml.load(text)
+    expectations = data.get("expectations")
+    if expectations is None:
+        expectations = CommentedMap()
+    changes = Changes()
+    for r in results["results"]:
+        bid, outcome = r["id"], r["outcome"]
+        if outcome == "xfail":
+            changes.kept.append(bid)
+        elif outcome in ("xpass", "pass") and bid in expectations:
+            del expectations[bid]
+            changes.removed.append(bid)
+        elif outcome in FAILING and bid not in expectations:
+            entry = CommentedMap()
+            entry["outcome"] = "xfail"
+            entry["reason"] = placeholder_reason(outcome, r.get("detail", ""), source)
+            expectations[bid] = entry
+            changes.added.append(bid)
+        # skip: the profile already explains it; error: the runner lost the port, nothing is known.
+    if expectations:
+        data["expectations"] = expectations
+    elif "expectations" in data:
+        del data["expectations"]
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue(), changes
+
+
+def update_profile(root: Path, port: str, results_path: Path) -> Changes:
+    profile = root / "ports" / port / "port.yaml"
+    if not profile.is_file():
+        known = ", ".join(sorted(p.parent.name for p in (root / "ports").glob("*/port.yaml"))) or "none"
+        raise ExpectationsError(f"unknown port '{port}': no ports/{port}/port.yaml (known ports: {known})")
+    results = read_results(results_path, port)
+    try:
+        text, changes = update_profile_text(profile.read_text(encoding="utf-8"), results, Path(results_path).name)
+    except YAMLError as exc:
+        raise ExpectationsError(f"{profile}: cannot parse: {exc}".replace("\n", " ")) from None
+    if changes.added or changes.removed:
+        profile.write_text(text, encoding="utf-8")
+    return changes

@@ -1,0 +1,193 @@
+"""The cross-port conformance matrix: results files of several ports -> one table
+(behaviours as rows grouped by API, ports as columns), as self-contained HTML or
+as compact Markdown for a pull-request comment."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+OUTCOMES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "crash", "error")
+UNEXPECTED = frozenset({"fail", "xpass", "timeout", "crash", "error"})
+MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
+SYMBOLS = {
+    "pass": "✅", "fail": "❌", "skip": "⚪", "xfail": "🟡", "xpass": "🟣",
+    "timeout": "⏱️", "crash": "💥", "error": "⚠️", MISSING: "·",
+}
+# The page uses plain symbols any font has; the Markdown uses emoji (GitHub renders them).
+HTML_SYMBOLS = {
+    "pass": "✓", "fail": "✗", "skip": "○", "xfail": "≈", "xpass": "!",
+    "timeout": "∞", "crash": "☠", "error": "⚠", MISSING: "·",
+}
+MEANINGS = {
+    "pass": "pass", "fail": "fail", "skip": "skipped: feature absent", "xfail": "expected failure (known divergence)",
+    "xpass": "passed but expected to fail", "timeout": "timeout", "crash": "crash", "error": "runner error",
+    MISSING: "not run",
+}
+DETAIL_CHARS = 400
+
+
+class ReportError(Exception):
+    """A results file that cannot be read; the message names it."""
+
+
+@dataclass
+class PortRun:
+    port: str
+    source: str
+    implementation: dict
+    outcomes: dict[str, tuple[str, str]]  # id -> (outcome, detail)
+    order: list[tuple[str, str]]  # (id, api) as the file lists them, which is spec order
+    interrupted: bool = False
+
+    @property
+    def file_name(self) -> str:
+        return Path(self.source).name
+
+    @property
+    def version(self) -> str:
+        v = self.implementation.get("version")
+        if isinstance(v, list) and len(v) >= 3:
+            text = ".".join(str(x) for x in v[:3])
+            return text + (f"-{v[3]}" if len(v) > 3 and v[3] else "")
+        return str(v) if v else "?"
+
+    @property
+    def build(self) -> str:
+        impl = self.implementation
+        if "probe_error" in impl:
+            return "probe failed"
+        return str(impl.get("_build") or impl.get("_machine") or impl.get("platform") or "?")
+
+    @property
+    def summary(self) -> Counter:
+        return Counter(o for o, _ in self.outcomes.values())
+
+    def outcome(self, bid: str) -> tuple[str, str]:
+        return self.outcomes.get(bid, (MISSING, ""))
+
+
+@dataclass
+class Row:
+    id: str
+    api: str
+    cells: list[tuple[str, str]]  # per port: (outcome, detail)
+
+    @property
+    def differs(self) -> bool:
+        """Ports disagree: some pass where another does not (cells missing from a run are ignored)."""
+        seen = {o for o, _ in self.cells if o != MISSING}
+        return len(seen) > 1
+
+    @property
+    def all_pass(self) -> bool:
+        return all(o in ("pass", MISSING) for o, _ in self.cells)
+
+
+@dataclass
+class Group:
+    api: str
+    rows: list[Row] = field(default_factory=list)
+
+    def totals(self, index: int) -> Counter:
+        return Counter(r.cells[index][0] for r in self.rows)
+
+
+@dataclass
+class Matrix:
+    ports: list[PortRun]
+    groups: list[Group]
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for g in self.groups for r in g.rows]
+
+    @property
+    def outcomes_present(self) -> list[str]:
+        """Outcomes that occur in some cell (pass always), in OUTCOMES order, then MISSING if any."""
+        seen = {o for r in self.rows for o, _ in r.cells}
+        return [o for o in (*OUTCOMES, MISSING) if o in seen or o == "pass"]
+
+    @property
+    def differing(self) -> list[Row]:
+        return [r for r in self.rows if r.differs]
+
+    @property
+    def unexpected_everywhere(self) -> list[Row]:
+        """Rows where ports agree but on an unexpected outcome (e.g. fail on every port)."""
+        return [r for r in self.rows if not r.differs and any(o in UNEXPECTED for o, _ in r.cells)]
+
+
+def load_run(path: Path) -> PortRun:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
+        raise ReportError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
+    outcomes, order = {}, []
+    for i, r in enumerate(doc["results"]):
+        if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or not isinstance(r.get("id"), str):
+            raise ReportError(f"{path}: results[{i}]: needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
+        outcomes[r["id"]] = (r["outcome"], str(r.get("detail", "")))
+        order.append((r["id"], str(r.get("api") or r["id"].split(".")[0])))
+    implementation = doc.get("implementation") if isinstance(doc.get("implementation"), dict) else {}
+    return PortRun(doc["port"], str(path), implementation, outcomes, order, bool(doc.get("interrupted")))
+
+
+def build_matrix(paths: list[Path]) -> Matrix:
+    runs: list[PortRun] = []
+    for path in paths:
+        run = load_run(path)
+        clash = next((r for r in runs if r.port == run.port), None)
+        if clash:
+            raise ReportError(f"{path}: port '{run.port}' is already given by {clash.source}")
+        runs.append(run)
+    if not runs:
+        raise ReportError("no results files given")
+    # Row order: first appearance across the files (each file is in spec order).
+    apis: dict[str, Group] = {}
+    seen: set[str] = set()
+    for run in runs:
+        for bid, api in run.order:
+            if bid not in seen:
+                seen.add(bid)
+                apis.setdefault(api, Group(api)).rows.append(Row(bid, api, [p.outcome(bid) for p in runs]))
+    return Matrix(runs, list(apis.values()))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=autoescape,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["short"] = _short
+    env.filters["md"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.globals.update(OUTCOMES=OUTCOMES, UNEXPECTED=UNEXPECTED, SYMBOLS=SYMBOLS, MEANINGS=MEANINGS, MISSING=MISSING)
+    return env
+
+
+def render_html(matrix: Matrix) -> str:
+    env = _environment(autoescape=True)
+    env.globals["SYMBOLS"] = HTML_SYMBOLS
+    return env.get_template("matrix.html.j2").render(m=matrix)
+
+
+def render_markdown(matrix: Matrix) -> str:
+    return _environment(autoescape=False).get_template("matrix.md.j2").render(m=matrix)

@@ -1,0 +1,237 @@
+"""C scaffolding derived from the spec: the config macros a port's enabled features
+imply, stubs for the hooks its APIs oblige it to provide, and a whole new-port
+skeleton for a host build. Nothing here writes; callers get {path: bytes}."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from .cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
+from .errors import SourceError, SourceErrors
+from .profiles import Profile
+from .spec import Spec, _feature_closure, spec_files
+from .yamlsource import load_yaml
+
+HOOKS_FILE = Path(__file__).parent / "templates" / "scaffold" / "hooks.yaml"
+MACRO_NAME = re.compile(r"^MICROPY_[A-Z0-9_]+$")
+PORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+STUB_MARK = "mpconform-stub:"  # `bringup` looks for this to tell stubs from real code
+# The skeleton's main.c compiles the script it is given, so these cannot be off.
+SKELETON_NEEDS = ("compiler",)
+
+
+def load_hooks() -> dict[str, dict]:
+    return yaml.safe_load(HOOKS_FILE.read_text(encoding="utf-8"))
+
+
+def check_spec(root: Path, spec: Spec) -> None:
+    """What the scaffold needs of the spec beyond its schema: macro names and values
+    that are C, one value per macro, and a known C role for every hook."""
+    errors: list[SourceError] = []
+    hooks = load_hooks()
+    docs = {}
+    for path in spec_files(root):
+        rel = path.relative_to(root).as_posix()
+        docs[rel] = load_yaml(path, rel)
+    module_doc = docs["spec/micropython.yaml"]
+    first_value: dict[str, tuple[str, object]] = {}
+    for fname, feature in spec.features.items():
+        for i, macro in enumerate(feature.macros):
+            where = ("features", fname, "macros", i)
+            name, value = macro["name"], macro["value"]
+            if not MACRO_NAME.match(name):
+                errors.append(module_doc.error(where + ("name",), f"macro name '{name}' must match {MACRO_NAME.pattern}"))
+            if not C_MACRO_VALUE.match(str(value)):
+                errors.append(module_doc.error(
+                    where + ("value",), f"macro value {value!r} must be an integer or one C identifier"))
+            if name in first_value and str(first_value[name][1]) != str(value):
+                other, other_value = first_value[name]
+                errors.append(module_doc.error(
+                    where + ("value",), f"{name} is {value!r} here but {other_value!r} in feature '{other}'"))
+            first_value.setdefault(name, (fname, value))
+    for doc in docs.values():
+        for ai, api in enumerate(doc.data.get("apis", []) or []):
+            for oi, ob in enumerate(api.get("obligations", [])):
+                hook = ob["hook"].removesuffix("()")
+                if hook not in hooks:
+                    errors.append(doc.error(("apis", ai, "obligations", oi, "hook"),
+                                            f"hook '{hook}' has no C role in generator/templates/scaffold/hooks.yaml"))
+    if errors:
+        raise SourceErrors(errors)
+
+
+@dataclass
+class MacroLine:
+    name: str
+    value: str | None  # None: left at upstream's default
+    default: str
+
+
+@dataclass
+class FeaturePlan:
+    name: str
+    description: str
+    enabled: bool
+    reason: str
+    macros: list[MacroLine]
+    apis: list[str]
+    behaviours: list[str]
+
+
+@dataclass
+class HookPlan:
+    hook: str
+    role: dict
+    uses: list[tuple[str, str]] = field(default_factory=list)  # (api, description)
+
+
+def enabled_closure(spec: Spec, disabled: set[str]) -> set[str]:
+    """The enabled features: all but the disabled ones and those implying a disabled one."""
+    return {f for f in spec.features if not set(_feature_closure([f], spec.features)) & disabled}
+
+
+def feature_plans(spec: Spec, disabled: dict[str, str]) -> list[FeaturePlan]:
+    enabled = enabled_closure(spec, set(disabled))
+    plans = []
+    for name, feature in spec.features.items():
+        on = name in enabled
+        lines = []
+        for m in feature.macros:
+            value = str(m["value"])
+            if not on:
+                value = "0" if value == "1" else None  # a non-boolean macro keeps its default
+            lines.append(MacroLine(m["name"], value, str(m.get("default", ""))))
+        reason = disabled.get(name, "")
+        if not on and not reason:
+            reason = "implies a disabled feature"
+        plans.append(FeaturePlan(
+            name=name,
+            description=feature.description,
+            enabled=on,
+            reason=reason,
+            macros=lines,
+            apis=[a.name for a in spec.apis if name in a.requires],
+            behaviours=[b.id for b in spec.behaviours if name in b.requires],
+        ))
+    return plans
+
+
+def api_enabled(api, enabled: set[str]) -> bool:
+    return set(api.requires) <= enabled
+
+
+def hook_plans(spec: Spec, enabled: set[str]) -> list[HookPlan]:
+    """The hooks that the APIs of the enabled features oblige the port to provide, in spec order."""
+    roles = load_hooks()
+    plans: dict[str, HookPlan] = {}
+    for api in spec.apis:
+        if not api_enabled(api, enabled):
+            continue
+        for ob in api.obligations:
+            hook = ob["hook"].removesuffix("()")
+            plan = plans.setdefault(hook, HookPlan(hook, roles[hook]))
+            plan.uses.append((api.name, ob["description"]))
+    return list(plans.values())
+
+
+def environment(env: jinja2.Environment | None = None) -> jinja2.Environment:
+    from .render import environment as base_environment
+
+    env = env or base_environment()
+    env.filters["c_string"] = c_string
+    env.filters["c_comment"] = c_comment
+    env.filters["c_identifier"] = c_identifier
+    env.globals["STUB_MARK"] = STUB_MARK
+    return env
+
+
+def _render(env, template: str, **context) -> bytes:
+    text = env.get_template(template).render(**context)
+    return text.encode("ascii")  # the filters leave only ASCII; anything else is a template bug
+
+
+def render_scaffold(spec: Spec, profile: Profile, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """ports/<port>/scaffold/: the macros the profile's features imply and stubs for its hooks."""
+    env = environment(env)
+    features = feature_plans(spec, profile.disabled)
+    enabled = {f.name for f in features if f.enabled}
+    context = {
+        "port": profile.port,
+        "description": profile.description,
+        "source": profile.source,
+        "features": features,
+        "hooks": hook_plans(spec, enabled),
+        "guard": "MPCONFORM_" + re.sub(r"[^A-Z0-9]", "_", profile.port.upper()),
+    }
+    base = f"ports/{profile.port}/scaffold"
+    return {
+        f"{base}/mpconfigport_micropython.h": _render(env, "scaffold/mpconfigport_micropython.h.j2", **context),
+        f"{base}/mphalport_micropython.h": _render(env, "scaffold/mphalport_micropython.h.j2", **context),
+        f"{base}/mphalport_micropython.c": _render(env, "scaffold/mphalport_micropython.c.j2", **context),
+    }
+
+
+class ScaffoldError(Exception):
+    """Bad arguments to `mpconform scaffold` (one line, no traceback)."""
+
+
+def skeleton_disabled(spec: Spec, features: list[str] | None, without: list[str]) -> dict[str, str]:
+    """Map each feature the new port leaves out to a reason, from --features / --disable."""
+    for name in list(features or []) + list(without):
+        if name not in spec.features:
+            raise ScaffoldError(f"unknown feature '{name}' (known: {', '.join(spec.features)})")
+    wanted = set(spec.features) if features is None else set(_feature_closure(features, spec.features))
+    wanted |= set(SKELETON_NEEDS)
+    off = {f: "left out of the scaffold (--features)" for f in spec.features if f not in wanted}
+    for name in without:
+        if name in SKELETON_NEEDS:
+            raise ScaffoldError(f"feature '{name}' cannot be disabled: the skeleton's main.c needs it to run scripts")
+        off[name] = "left out of the scaffold (--disable)"
+    enabled = enabled_closure(spec, set(off))
+    for name in spec.features:
+        if name not in enabled and name not in off:
+            off[name] = "left out of the scaffold: implies a disabled feature"
+    return dict(sorted(off.items()))
+
+
+def render_skeleton(spec: Spec, name: str, disabled: dict[str, str], env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """A new port's files, relative to its directory."""
+    if not PORT_NAME.match(name) or not C_IDENTIFIER.match(name):
+        raise ScaffoldError(f"port name '{name}' must match {PORT_NAME.pattern}")
+    env = environment(env)
+    features = feature_plans(spec, disabled)
+    enabled = {f.name for f in features if f.enabled}
+    context = {
+        "port": name,
+        "description": f"{name}: a host (Linux) port scaffolded by mpconform",
+        "source": "mpconform scaffold",
+        "features": features,
+        "enabled": enabled,
+        "hooks": hook_plans(spec, enabled),
+        "guard": f"MPCONFORM_{name.upper()}",
+    }
+    files = {
+        "mpconfigport_micropython.h": _render(env, "scaffold/mpconfigport_micropython.h.j2", **context),
+    }
+    for out in ("Makefile", "main.c", "mpconfigport.h", "mphalport.h", "mphalport.c", "qstrdefsport.h"):
+        files[out] = _render(env, f"skeleton/{out}.j2", **context)
+    return files
+
+
+def profile_yaml(name: str, binary: Path, disabled: dict[str, str]) -> str:
+    """ports/<name>/port.yaml for a scaffolded port: the unix runner on its binary,
+    its left-out features disabled so the suite reports them as skips."""
+    doc = {
+        "port": name,
+        "description": f"{name}: host port scaffolded by mpconform scaffold",
+        "runner": {"name": "unix", "options": {"micropython": str(binary), "timeout_s": 10}},
+    }
+    if disabled:
+        doc["features"] = {f: {"enabled": False, "reason": why} for f, why in disabled.items()}
+    header = f"# Written by `mpconform scaffold {name}`; edit freely as the port grows.\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, width=100)

@@ -1,0 +1,39 @@
+"""`mpconform report`: the cross-port matrix from results files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def _cmd_report(args) -> int:
+    from mpconform.generator.report import ReportError, build_matrix, render_html, render_markdown
+
+    try:
+        matrix = build_matrix([Path(p) for p in args.results])
+    except ReportError as exc:
+        print(f"mpconform: {exc}", file=sys.stderr)
+        return 2
+    outputs = [(args.html, render_html), (args.markdown, render_markdown)]
+    for path, render in outputs:
+        if path:
+            try:
+                Path(path).write_text(render(matrix), encoding="utf-8")
+            except OSError as exc:
+                print(f"mpconform: cannot write {path}: {exc.strerror}", file=sys.stderr)
+                return 2
+            print(f"wrote {path}")
+    if not (args.html or args.markdown):
+        sys.stdout.write(render_markdown(matrix))
+    differing = len(matrix.differing)
+    print(f"mpconform: {len(matrix.ports)} ports, {len(matrix.rows)} behaviours, {differing} differ between ports",
+          file=sys.stderr)
+    return 0
+
+
+def register(subparsers) -> None:
+    r = subparsers.add_parser("report", help="cross-port matrix (HTML, Markdown) from results files")
+    r.add_argument("results", nargs="+", metavar="RESULTS.json", help="files written by `mpconform run --json`")
+    r.add_argument("--html", metavar="FILE", help="write the matrix as one self-contained HTML page")
+    r.add_argument("--markdown", metavar="FILE", help="write the matrix as compact Markdown (fits a PR comment)")
+    r.set_defaults(func=_cmd_report)

@@ -1,0 +1,214 @@
+"""MicroPython's raw REPL, spoken over a SerialTransport - the protocol in one place.
+
+Facts of the protocol (as the firmware implements it):
+* Ctrl-A enters the raw REPL; the board answers "raw REPL; CTRL-B to exit\\r\\n>".
+* At that ">" the board collects code until Ctrl-D, answers "OK" and runs it.
+  Ctrl-D on an empty line is a soft reset.
+* After running, it prints the output, "\\x04", the error output (a traceback),
+  "\\x04" and the next ">".
+* Raw-paste: "\\x05A\\x01" at the prompt. "R\\x01" + a 16-bit little-endian window
+  size means yes; the host may then send that many bytes, and each "\\x01" the
+  board sends frees another window. A "\\x04" from the board asks the host to stop;
+  the host ends its data with "\\x04" and the board acknowledges with "\\x04".
+  "R\\x00" means the firmware knows raw-paste but has it disabled; firmware that
+  predates it takes the bytes as code and re-enters the raw REPL on the Ctrl-A.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from .transport import ReadTimeout, SerialTransport
+
+BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+FRIENDLY_PROMPT = b">>> "
+RAW_PASTE_REQUEST = b"\x05A\x01"
+# A booting port announces itself; seen mid-test it means the board reset.
+BOOT_BANNER = re.compile(rb"MicroPython \S+ on \d{4}-\d\d-\d\d; |raw REPL; CTRL-B to exit\r\n>")
+PLAIN_CHUNK = 256
+PLAIN_CHUNK_DELAY_S = 0.01  # lets a board with a small UART buffer keep up
+HANDSHAKE_S = 2.0
+SETTLE_S = 0.2  # quiet time that confirms the end of a test that printed \x04 itself
+
+
+class ProtocolError(Exception):
+    """The board answered, but not as a raw REPL would."""
+
+
+class BoardReset(Exception):
+    """The board rebooted while running code; `output` is what it printed before."""
+
+    def __init__(self, output: bytes):
+        super().__init__("the board reset while running the test")
+        self.output = output
+
+
+class ExecTimeout(Exception):
+    """The code did not finish in time; `output` is what it printed so far."""
+
+    def __init__(self, output: bytes):
+        super().__init__("no end of output in time")
+        self.output = output
+
+
+def _end_of_run(buffer: bytes) -> int:
+    """Index just past "<output>\\x04<errors>\\x04>", or -1."""
+    first = buffer.find(b"\x04")
+    if first < 0:
+        return -1
+    end = buffer.find(b"\x04>", first + 1)
+    return -1 if end < 0 else end + 2
+
+
+def _plausible_end(data: bytes) -> bool:
+    """True when `data` can only be the firmware's end: two markers, the error part
+    empty or a traceback. Anything else means the test printed markers itself."""
+    if data.count(b"\x04") != 2:
+        return False
+    errors = split_output(data)[1]
+    return not errors or errors.startswith(b"Traceback (most recent call last):")
+
+
+def split_output(data: bytes) -> tuple[bytes, bytes]:
+    """(stdout, stderr) from "<output>\\x04<errors>\\x04>". The last marker pair is the
+    firmware's, so a test that prints \\x04 itself keeps it in its output."""
+    body = data[:-2] if data.endswith(b"\x04>") else data
+    cut = body.rfind(b"\x04")
+    if cut < 0:
+        return body, b""
+    return body[:cut], body[cut + 1:]
+
+
+class RawRepl:
+    def __init__(self, transport: SerialTransport, raw_paste: bool = True,
+                 chunk: int = PLAIN_CHUNK, chunk_delay_s: float = PLAIN_CHUNK_DELAY_S):
+        self.transport = transport
+        # None: not yet known; set the first time the board is asked.
+        self.raw_paste: bool | None = None if raw_paste else False
+        self.chunk = chunk
+        self.chunk_delay_s = chunk_delay_s
+
+    def enter(self, timeout_s: float) -> None:
+        """Interrupt whatever runs and reach the raw REPL prompt; ReadTimeout if the board won't."""
+        t = self.transport
+        deadline = time.monotonic() + timeout_s
+        while True:
+            t.write(b"\r\x03\x03")
+            t.discard_input(quiet_s=0.05, max_s=0.5)
+            t.write(b"\x01")
+            try:
+                t.read_until(BANNER, max(0.05, min(0.5, deadline - time.monotonic())))
+                t.take_buffer()
+                return
+            except ReadTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+
+    def soft_reset(self, timeout_s: float) -> None:
+        """Ctrl-D at the raw prompt, then back to the raw prompt. A board reboots and stays
+        in the raw REPL; the unix port (whose process ends) comes back to its friendly
+        REPL, so that is entered again."""
+        t = self.transport
+        t.write(b"\x04")
+
+        def find(buffer: bytes) -> int:
+            for marker in (BANNER, FRIENDLY_PROMPT):
+                at = buffer.find(marker, 2)  # past the "OK"
+                if at >= 0:
+                    return at + len(marker)
+            return -1
+
+        seen = t.read_to(find, timeout_s)
+        if seen.endswith(BANNER):
+            return
+        t.write(b"\x01")  # a fresh friendly REPL: Ctrl-A is all it needs
+        try:
+            t.read_until(BANNER, min(timeout_s, HANDSHAKE_S))
+        except ReadTimeout:
+            self.enter(timeout_s)
+
+    def run(self, code: bytes, timeout_s: float) -> tuple[bytes, bytes]:
+        """Run `code` at the raw prompt; (stdout, stderr). ExecTimeout, BoardReset,
+        ProtocolError or ReadTimeout (handshake) say why not."""
+        if self.raw_paste is not False:
+            self._send_raw_paste(code)
+        else:
+            self._send_plain(code)
+        t = self.transport
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                data = t.read_to(_end_of_run, min(0.25, max(0.0, deadline - time.monotonic())))
+                return split_output(self._settle(data, deadline))
+            except ReadTimeout as exc:
+                if BOOT_BANNER.search(exc.data):
+                    raise BoardReset(t.take_buffer()) from None
+                if time.monotonic() >= deadline:
+                    raise ExecTimeout(t.take_buffer()) from None
+
+    def _settle(self, data: bytes, deadline: float) -> bytes:
+        """A test that printed \x04 itself may have printed "\x04>" too, so the end found
+        may be early: the real one is the last, after which the board is quiet."""
+        t = self.transport
+        while not _plausible_end(data):
+            def find(buffer: bytes) -> int:
+                at = buffer.find(b"\x04>")
+                return -1 if at < 0 else at + 2
+
+            try:
+                data += t.read_to(find, max(0.0, min(SETTLE_S, deadline - time.monotonic())))
+            except ReadTimeout as exc:
+                if not exc.data:
+                    return data  # quiet: that was the end
+                if time.monotonic() >= deadline:
+                    raise ExecTimeout(data + t.take_buffer()) from None
+        return data
+
+    def _send_plain(self, code: bytes) -> None:
+        t = self.transport
+        for i in range(0, len(code), self.chunk):
+            t.write(code[i:i + self.chunk])
+            if self.chunk_delay_s:
+                time.sleep(self.chunk_delay_s)
+        t.write(b"\x04")
+        answer = t.read_exactly(2, HANDSHAKE_S)
+        if answer != b"OK":
+            raise ProtocolError(f"expected OK after the code, got {answer + t.take_buffer()!r}")
+
+    def _send_raw_paste(self, code: bytes) -> None:
+        t = self.transport
+        t.write(RAW_PASTE_REQUEST)
+        answer = t.read_exactly(2, HANDSHAKE_S)
+        if answer == b"R\x00":  # known but disabled: still at the raw prompt
+            t.read_until(b">", HANDSHAKE_S)
+            self.raw_paste = False
+            return self._send_plain(code)
+        if answer != b"R\x01":  # too old to know it: the Ctrl-A re-entered the raw REPL
+            # (the 2 bytes just read were the banner's start, so wait for its end)
+            t.read_until(BANNER[-len(b"CTRL-B to exit\r\n>"):], HANDSHAKE_S)
+            self.raw_paste = False
+            return self._send_plain(code)
+        self.raw_paste = True
+        size = t.read_exactly(2, HANDSHAKE_S)
+        window = size[0] | size[1] << 8
+        remaining, sent = 0, 0
+        while sent < len(code):
+            # Take every flow-control byte that has arrived; wait for one when the window is used up.
+            while True:
+                byte = t.poll_byte() if remaining else t.read_exactly(1, HANDSHAKE_S)
+                if not byte:
+                    break
+                if byte == b"\x01":
+                    remaining += window
+                elif byte == b"\x04":  # the board wants no more
+                    t.write(b"\x04")
+                    raise ProtocolError("the board ended raw-paste before the code was sent")
+                else:
+                    raise ProtocolError(f"unexpected byte {byte!r} during raw-paste")
+            n = min(remaining, len(code) - sent)
+            t.write(code[sent:sent + n])
+            sent += n
+            remaining -= n
+        t.write(b"\x04")
+        t.read_until(b"\x04", HANDSHAKE_S)  # the board has all of it and compiles now

@@ -1,0 +1,93 @@
+"""Run each test on MicroPython's WebAssembly port (the official npm package
+@micropython/micropython-webassembly-pyscript) in its own node process.
+
+The runtime runs the script synchronously and cannot be interrupted, so a test
+that does not end is stopped by killing its process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from .base import Execution, Runner, RunnerError
+from .unix import _kill, _signal_name
+
+HERE = Path(__file__).resolve().parent / "webassembly"
+DRIVER = HERE / "run.mjs"
+NPM_PACKAGE = "@micropython/micropython-webassembly-pyscript"
+DEFAULT_MODULE = HERE / "node_modules" / NPM_PACKAGE / "micropython.mjs"
+# The driver's exit status when the runtime itself died (wasm trap, JS error).
+EXIT_RUNTIME_ABORT = 70
+ABORT_MARKER = "mpconform-webassembly: runtime aborted:"
+INSTALL_HINT = "run `python ports/install.py webassembly` (npm ci in runners/webassembly)"
+
+
+class WebAssemblyRunner(Runner):
+    """Options: node (binary, default from PATH), module (the package's
+    micropython.mjs, default runners/webassembly/node_modules/...), heapsize
+    (bytes, default the package's 1 MiB), pystack (words)."""
+
+    name = "webassembly"
+
+    def __init__(self, options: dict):
+        super().__init__(options)
+        if options.get("prelude"):
+            raise RunnerError("the webassembly runner does not support --prelude")
+        node = options.get("node") or "node"
+        self.node = shutil.which(node)
+        if not self.node:
+            raise RunnerError(f"node not found ({node}); install Node.js >= 16 (Debian: apt-get install nodejs)")
+        self.module = Path(options.get("module") or DEFAULT_MODULE)
+        if not self.module.is_file():
+            raise RunnerError(f"npm package {NPM_PACKAGE} not installed ({self.module} missing); {INSTALL_HINT}")
+        self.extra = []
+        for key in ("heapsize", "pystack"):
+            if options.get(key):
+                self.extra += [f"--{key}", str(int(options[key]))]
+        self._running: set[subprocess.Popen] = set()
+
+    def close(self) -> None:
+        for proc in list(self._running):
+            _kill(proc)
+
+    def command(self, script: Path) -> list[str]:
+        return [self.node, str(DRIVER), "--module", str(self.module), *self.extra, script.name]
+
+    def execute(self, script: Path, timeout_s: float) -> Execution:
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                self.command(script),
+                cwd=script.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a timeout kills the whole group
+            )
+        except OSError as exc:
+            raise RunnerError(f"cannot start {self.node}: {exc.strerror}") from None
+        self._running.add(proc)
+        try:
+            out, _ = proc.communicate(timeout=timeout_s)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            out, _ = proc.communicate()
+            timed_out = True
+        finally:
+            self._running.discard(proc)
+        output = out.decode("utf-8", "backslashreplace")
+        crashed = ""
+        if not timed_out and proc.returncode < 0:
+            crashed = f"killed by {_signal_name(-proc.returncode)}"
+        elif proc.returncode == EXIT_RUNTIME_ABORT and ABORT_MARKER in output:
+            crashed = "the WebAssembly runtime aborted"
+        return Execution(
+            output=output,
+            exit_code=None if timed_out else proc.returncode,
+            duration_s=time.monotonic() - start,
+            timed_out=timed_out,
+            crashed=crashed,
+        )

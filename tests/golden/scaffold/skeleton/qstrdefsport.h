@@ -1,0 +1,1 @@
+// qstrs specific to the golden port (none yet); see py/qstrdefs.h for the format.

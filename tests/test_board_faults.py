@@ -1,0 +1,130 @@
+"""Bench faults against the real unix port on a pseudo-terminal: each has a
+recovery and an outcome, and the board answers the next test correctly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from mpconform.runners.base import RunnerError
+from mpconform.runners.board import BoardRunner
+from mpconform.runners.unix import find_micropython
+
+PTY = {"target": {"kind": "unix-pty"}, "hard_reset": {"kind": "target"}, "answer_s": 0.5}
+
+
+def _script(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def board(tmp_path):
+    runner = BoardRunner({**PTY, "reconnect_s": 10, "target_link": str(tmp_path / "board")})
+    runner.open()
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def probe_ok(tmp_path):
+    """A test that only passes on a fresh, working interpreter."""
+    return _script(tmp_path, "ok", "import micropython\nprint('ok', micropython.opt_level(), [1] * 2)\n")
+
+
+def _assert_healthy(board, script):
+    ex = board.execute(script, 5)
+    assert (ex.output, ex.exit_code, ex.timed_out, ex.crashed, ex.error) == ("ok 0 [1, 1]\n", 0, False, "", "")
+
+
+def test_state_does_not_leak_between_tests(board, tmp_path, probe_ok):
+    leaky = _script(tmp_path, "leaky", (
+        "import micropython\nmicropython.opt_level(2)\n"
+        "micropython.schedule(print, 'late')\n"
+        "micropython.heap_lock()\n"
+    ))
+    board.execute(leaky, 5)
+    _assert_healthy(board, probe_ok)  # heap unlocked, opt_level 0, nothing scheduled prints
+
+
+def test_hanging_test_times_out_and_board_recovers(board, tmp_path, probe_ok):
+    ex = board.execute(_script(tmp_path, "hang", "print('started')\nwhile True:\n    pass\n"), 1.0)
+    assert ex.timed_out and "started" in ex.output
+    _assert_healthy(board, probe_ok)
+
+
+def test_kbd_intr_disabled_hang_times_out_and_board_recovers(board, tmp_path, probe_ok):
+    # With Ctrl-C disabled the port cannot be interrupted; here the interrupt ends its
+    # process (SIGINT at its default action) and the board reboots.
+    ex = board.execute(_script(tmp_path, "deaf", "import micropython\nmicropython.kbd_intr(-1)\nwhile True:\n    pass\n"), 1.0)
+    assert ex.timed_out
+    _assert_healthy(board, probe_ok)
+
+
+def test_control_bytes_and_garbage_in_output(board, tmp_path, probe_ok):
+    ex = board.execute(_script(tmp_path, "garbage", (
+        "import sys\nprint('a\\x04b')\nsys.stdout.buffer.write(b'\\xff\\xfe\\x00\\x04>')\nprint()\nprint('end')\n"
+    )), 5)
+    assert ex.output == "a\x04b\n\\xff\\xfe\x00\x04>\nend\n" and ex.exit_code == 0
+    _assert_healthy(board, probe_ok)
+
+
+def test_board_killed_mid_test_is_a_crash_and_it_comes_back(board, tmp_path, probe_ok):
+    slow = _script(tmp_path, "slow", "import time\nprint('working')\ntime.sleep(5)\nprint('done')\n")
+    victim = board.target.board_pid()
+    threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
+    ex = board.execute(slow, 8)
+    assert ex.crashed and "reset" in ex.crashed and ex.duration_s < 4
+    assert board.target.board_pid() != victim
+    _assert_healthy(board, probe_ok)
+
+
+def test_unplugged_board_is_an_error_then_reconnects(board, tmp_path, probe_ok):
+    slow = _script(tmp_path, "slow", "import time\ntime.sleep(5)\n")
+    threading.Timer(0.5, board.target.unplug).start()
+    ex = board.execute(slow, 8)
+    assert ex.error and "lost the board" in ex.error
+    start = time.monotonic()
+    _assert_healthy(board, probe_ok)  # reconnects with back-off once the device is back (1 s)
+    assert time.monotonic() - start < 8
+
+
+def test_board_that_never_comes_back_stops_with_a_clear_message(tmp_path, probe_ok):
+    runner = BoardRunner({**PTY, "reconnect_s": 1.5, "target_link": str(tmp_path / "board")})
+    with runner:
+        _assert_healthy(runner, probe_ok)
+        os.kill(runner.target.proc.pid, signal.SIGKILL)  # the whole bench is gone
+        ex = runner.execute(_script(tmp_path, "slow", "import time\ntime.sleep(5)\n"), 5)
+        assert ex.error
+        with pytest.raises(RunnerError, match=r"did not answer within 2s .*results so far are kept"):
+            runner.execute(probe_ok, 5)
+
+
+def test_stuck_board_is_hard_reset(tmp_path, probe_ok):
+    """A board whose firmware ignores Ctrl-C (first boot hangs with SIGINT ignored):
+    only the profile's hard reset (restart the target) brings it back."""
+    flag = tmp_path / "booted"
+    wrapper = tmp_path / "firmware.sh"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"if [ -e {flag} ]; then exec {find_micropython()}; fi\n"
+        f"touch {flag}\ntrap '' INT\nexec sleep 60\n"
+    )
+    wrapper.chmod(0o755)
+    runner = BoardRunner({**PTY, "micropython": str(wrapper), "target_link": str(tmp_path / "board")})
+    with runner:
+        assert flag.exists()
+        _assert_healthy(runner, probe_ok)
+
+
+def test_board_that_never_answers_fails_to_open_and_leaves_nothing_running(tmp_path):
+    runner = BoardRunner({**PTY, "device": str(tmp_path / "no-such-tty"), "reconnect_s": 0.5,
+                          "target_link": str(tmp_path / "board")})
+    with pytest.raises(RunnerError, match=r"board at .*no-such-tty did not answer"):
+        runner.open()
+    assert runner.target is None and not (tmp_path / "board").exists()  # the relay was stopped

@@ -1,0 +1,73 @@
+"""The QEMU runner: the micro:bit firmware in QEMU through the board runner's raw
+REPL (no raw-paste there, so the plain fallback), a restart as the hard reset."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from mpconform.runners.qemu import QemuRunner
+
+WHY_NOT = QemuRunner.unavailable_reason({"machine": "microbit"})
+needs_qemu = pytest.mark.skipif(WHY_NOT is not None, reason=f"qemu micro:bit unavailable: {WHY_NOT}")
+
+
+@needs_qemu
+def test_suite_subset_through_the_board_protocol(cli, tmp_path):
+    out = tmp_path / "r.json"
+    status, text, _ = cli("run", "qemu-microbit", "-k", "heap_unlock.*", "-k", "opt_level.default_is_zero",
+                          "-k", "schedule.returns_none", "-k", "stack_use.grows_with_call_depth", "--json", out)
+    assert status == 0, text
+    doc = json.loads(out.read_text())
+    assert doc["implementation"]["version"] == [1, 9, 2] and doc["implementation"]["platform"] == "microbit"
+    outcome = {r["id"]: r["outcome"] for r in doc["results"]}
+    assert outcome["opt_level.default_is_zero"] == "pass"
+    assert outcome["schedule.returns_none"] == "skip"  # no scheduler in this firmware
+    assert outcome["heap_unlock.returns_depth"] == "xfail"  # returns None in 1.9.2
+    assert outcome["stack_use.grows_with_call_depth"] == "xfail"  # 1800-byte stack
+
+
+@needs_qemu
+def test_plain_raw_repl_fallback_and_restart_on_hang(tmp_path):
+    ok = tmp_path / "ok.py"
+    ok.write_text("import gc\nprint('free', gc.mem_free() > 1000)\n")
+    hang = tmp_path / "hang.py"
+    hang.write_text("print('spin')\nwhile True:\n    pass\n")
+    with QemuRunner({"machine": "microbit", "chunk": 32, "chunk_delay_s": 0.004}) as runner:
+        ex = runner.execute(ok, 10)
+        assert (ex.output, ex.exit_code) == ("free True\r\n", 0)
+        assert runner.repl.raw_paste is False  # 1.9.2 predates raw-paste: the plain path ran
+        ex = runner.execute(hang, 1.0)
+        assert ex.timed_out and "spin" in ex.output
+        starts = runner.qemu_target.starts
+        runner.hard_reset()  # what the recovery ladder does when Ctrl-C cannot help
+        assert runner.qemu_target.starts == starts + 1
+        runner.ready = False
+        ex = runner.execute(ok, 10)
+        assert (ex.output, ex.exit_code) == ("free True\r\n", 0)
+    assert runner.qemu_target.proc is None  # stopped on close
+
+
+def test_unavailable_reasons(tmp_path):
+    assert "machine" in QemuRunner.unavailable_reason({})
+    why = QemuRunner.unavailable_reason({"machine": "mps2-an385"})
+    assert why.startswith("the mps2-an385 machine needs a firmware") and "--firmware" in why
+    why = QemuRunner.unavailable_reason({"machine": "mps2-an385", "firmware": str(tmp_path / "none.elf")})
+    assert why.startswith("firmware not found")
+
+
+MPS2_FIRMWARE = os.environ.get("MPCONFORM_MPS2_FIRMWARE")
+
+
+@pytest.mark.skipif(not MPS2_FIRMWARE or QemuRunner.unavailable_reason({"machine": "mps2-an385", "firmware": MPS2_FIRMWARE}),
+                    reason="set MPCONFORM_MPS2_FIRMWARE to a firmware.elf built from upstream ports/qemu (BOARD=MPS2_AN385)")
+def test_mps2_hang_needs_a_restart(tmp_path):
+    hang = tmp_path / "hang.py"
+    hang.write_text("print('spin')\nwhile True:\n    pass\n")
+    ok = tmp_path / "ok.py"
+    ok.write_text("import sys\nprint(sys.platform)\n")
+    with QemuRunner({"machine": "mps2-an385", "firmware": MPS2_FIRMWARE}) as runner:
+        assert runner.execute(hang, 1.0).timed_out
+        ex = runner.execute(ok, 10)  # Ctrl-C cannot stop the loop: recovery restarts QEMU
+        assert (ex.output, runner.qemu_target.starts) == ("qemu\r\n", 2)

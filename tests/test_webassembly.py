@@ -1,0 +1,99 @@
+"""The webassembly runner against the real npm package (installed by `python ports/install.py webassembly`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from mpconform.runners import load_runner
+from mpconform.runners.harness import Suite, run_suite
+from mpconform.runners.webassembly import WebAssemblyRunner
+
+from .suitekit import make_suite
+
+WHY_NOT = WebAssemblyRunner.unavailable_reason({})
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"webassembly runner unavailable: {WHY_NOT}")
+
+
+@pytest.fixture
+def runner():
+    with WebAssemblyRunner({}) as r:
+        yield r
+
+
+def _script(tmp_path, text, name="t.py"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_output_in_order_and_final_unterminated_line_flushed(runner, tmp_path):
+    ex = runner.execute(_script(tmp_path, "import sys\nprint('first')\nsys.stdout.write('no newline')\n"), 10)
+    assert (ex.output, ex.exit_code, ex.timed_out, ex.crashed) == ("first\nno newline", 0, False, "")
+
+
+def test_uncaught_exception_exits_1_after_earlier_output(runner, tmp_path):
+    ex = runner.execute(_script(tmp_path, "print('before')\nraise ValueError('boom')\n"), 10)
+    assert ex.exit_code == 1
+    assert ex.output.startswith("before\nTraceback (most recent call last):\n")
+    assert ex.output.rstrip().endswith("ValueError: boom")
+
+
+@pytest.mark.parametrize(
+    ("program", "status", "printed"),
+    [("import sys\nsys.exit(3)\n", 3, ""), ("raise SystemExit\n", 0, ""), ("raise SystemExit('bye')\n", 1, "bye\n")],
+)
+def test_system_exit_sets_the_status(runner, tmp_path, program, status, printed):
+    ex = runner.execute(_script(tmp_path, program), 10)
+    assert (ex.exit_code, ex.output) == (status, printed)
+
+
+def test_timeout_kills_the_process(runner, tmp_path):
+    start = time.monotonic()
+    ex = runner.execute(_script(tmp_path, "print('spinning')\nwhile True:\n    pass\n"), 1.5)
+    assert ex.timed_out and ex.exit_code is None
+    assert ex.output == "spinning\n"
+    assert time.monotonic() - start < 5
+    assert not runner._running  # nothing left behind to kill
+
+
+def test_harness_outcomes_in_parallel(tmp_path):
+    suite = Suite.load(
+        make_suite(
+            tmp_path / "suite",
+            [
+                {"id": "a.pass", "program": "import micropython\nprint(micropython.const(7))\n", "expect": ["7"]},
+                {"id": "a.fail", "program": "print(3)\n", "expect": ["2"]},
+                {"id": "a.hang", "program": "while True:\n    pass\n", "expect": []},
+                {"id": "a.xfail", "status": "xfail", "reason": "known", "program": "raise OSError\n", "expect": ["x"]},
+            ],
+        )
+    )
+    with WebAssemblyRunner({}) as r:
+        state = run_suite(suite, r, suite.tests(), jobs=2, timeout_s=1.5)
+    assert {k: v.outcome for k, v in state.results.items()} == {
+        "a.pass": "pass", "a.fail": "fail", "a.hang": "timeout", "a.xfail": "xfail"}
+
+
+def test_cli_runs_the_generated_suite_with_its_profile(cli, tmp_path):
+    out_json = tmp_path / "r.json"
+    status, out, _ = cli("run", "webassembly", "-k", "schedule.sleep_ms_zero_runs_pending", "-k", "const.*",
+                         "-k", "heap_locked.*", "--json", out_json)
+    assert status == 0, out
+    doc = json.loads(out_json.read_text())
+    assert doc["implementation"]["platform"] == "webassembly"
+    outcomes = {r["id"]: r["outcome"] for r in doc["results"]}
+    assert outcomes["schedule.sleep_ms_zero_runs_pending"] == "xfail"
+    assert {o for i, o in outcomes.items() if i.startswith("heap_locked.")} == {"skip"}
+    assert {o for i, o in outcomes.items() if i.startswith("const.")} == {"pass"}
+
+
+def test_unavailable_reasons_name_the_fix(tmp_path):
+    assert load_runner("webassembly") is WebAssemblyRunner
+    why = WebAssemblyRunner.unavailable_reason({"module": str(tmp_path / "missing.mjs")})
+    assert "micropython-webassembly-pyscript" in why and "ports/install.py webassembly" in why
+    why = WebAssemblyRunner.unavailable_reason({"node": str(tmp_path / "no-node")})
+    assert why.startswith("node not found")
+    assert os.path.basename(WebAssemblyRunner({}).node) == "node"
