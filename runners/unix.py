@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from .base import Execution, Runner, RunnerError
+from .base import Execution, RunnerError
+from .process import ProcessRunner
 
 ENV_BINARY = "MICROPY_MICROPYTHON"
 PRELUDE_MODULE = "mpconform_prelude"
@@ -42,7 +40,7 @@ def find_micropython(explicit: str | None = None) -> str:
     )
 
 
-class UnixRunner(Runner):
+class UnixRunner(ProcessRunner):
     """Options: micropython (binary path), args (extra arguments before the script),
     prelude (a MicroPython file imported before each test, e.g. to swap a module;
     it needs a port with `-c` and execfile(), as the unix port has)."""
@@ -55,7 +53,6 @@ class UnixRunner(Runner):
         self.args = [str(a) for a in options.get("args", [])]
         self.prelude = options.get("prelude")
         self._tmp: tempfile.TemporaryDirectory | None = None
-        self._running: set[subprocess.Popen] = set()
         if self.prelude and not Path(self.prelude).is_file():
             raise RunnerError(f"prelude file not found: {self.prelude}")
 
@@ -65,8 +62,7 @@ class UnixRunner(Runner):
             shutil.copyfile(self.prelude, Path(self._tmp.name) / f"{PRELUDE_MODULE}.py")
 
     def close(self) -> None:
-        for proc in list(self._running):
-            _kill(proc)
+        super().close()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -86,51 +82,4 @@ class UnixRunner(Runner):
         return [self.binary, *self.args, "-c", code]
 
     def execute(self, script: Path, timeout_s: float) -> Execution:
-        command = self._command(script)
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                command,
-                cwd=script.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # so a timeout can kill the whole process group
-            )
-        except OSError as exc:
-            raise RunnerError(f"cannot start {self.binary}: {exc.strerror}") from None
-        self._running.add(proc)
-        try:
-            out, _ = proc.communicate(timeout=timeout_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            out, _ = proc.communicate()
-            timed_out = True
-        finally:
-            self._running.discard(proc)
-        duration = time.monotonic() - start
-        crashed = ""
-        if not timed_out and proc.returncode < 0:
-            crashed = f"killed by {_signal_name(-proc.returncode)}"
-        return Execution(
-            output=out.decode("utf-8", "backslashreplace"),
-            exit_code=None if timed_out else proc.returncode,
-            duration_s=duration,
-            timed_out=timed_out,
-            crashed=crashed,
-        )
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        return self.run_process(self._command(script), script.parent, timeout_s)[0]

@@ -7,12 +7,10 @@ that does not end is stopped by killing its process."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
-from .base import Execution, Runner, RunnerError
-from .unix import _kill, _signal_name
+from .base import Execution, RunnerError
+from .process import ProcessRunner
 
 HERE = Path(__file__).resolve().parent / "webassembly"
 DRIVER = HERE / "run.mjs"
@@ -24,7 +22,7 @@ ABORT_MARKER = "mpconform-webassembly: runtime aborted:"
 INSTALL_HINT = "run `python ports/install.py webassembly` (npm ci in runners/webassembly)"
 
 
-class WebAssemblyRunner(Runner):
+class WebAssemblyRunner(ProcessRunner):
     """Options: node (binary, default from PATH), module (the package's
     micropython.mjs, default runners/webassembly/node_modules/...), heapsize
     (bytes, default the package's 1 MiB), pystack (words)."""
@@ -46,48 +44,12 @@ class WebAssemblyRunner(Runner):
         for key in ("heapsize", "pystack"):
             if options.get(key):
                 self.extra += [f"--{key}", str(int(options[key]))]
-        self._running: set[subprocess.Popen] = set()
-
-    def close(self) -> None:
-        for proc in list(self._running):
-            _kill(proc)
 
     def command(self, script: Path) -> list[str]:
         return [self.node, str(DRIVER), "--module", str(self.module), *self.extra, script.name]
 
     def execute(self, script: Path, timeout_s: float) -> Execution:
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                self.command(script),
-                cwd=script.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a timeout kills the whole group
-            )
-        except OSError as exc:
-            raise RunnerError(f"cannot start {self.node}: {exc.strerror}") from None
-        self._running.add(proc)
-        try:
-            out, _ = proc.communicate(timeout=timeout_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            out, _ = proc.communicate()
-            timed_out = True
-        finally:
-            self._running.discard(proc)
-        output = out.decode("utf-8", "backslashreplace")
-        crashed = ""
-        if not timed_out and proc.returncode < 0:
-            crashed = f"killed by {_signal_name(-proc.returncode)}"
-        elif proc.returncode == EXIT_RUNTIME_ABORT and ABORT_MARKER in output:
-            crashed = "the WebAssembly runtime aborted"
-        return Execution(
-            output=output,
-            exit_code=None if timed_out else proc.returncode,
-            duration_s=time.monotonic() - start,
-            timed_out=timed_out,
-            crashed=crashed,
-        )
+        execution, status = self.run_process(self.command(script), script.parent, timeout_s)
+        if not execution.timed_out and status == EXIT_RUNTIME_ABORT and ABORT_MARKER in execution.output:
+            execution.crashed = "the WebAssembly runtime aborted"
+        return execution
