@@ -6,10 +6,10 @@ removed. The YAML is edited in place (ruamel round trip), so comments survive.""
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mpconform.runners.results import ResultsFileError, load_document
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
@@ -51,13 +51,9 @@ def _yaml() -> YAML:
 
 def read_results(path: Path, port: str) -> dict:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ExpectationsError(f"{path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ExpectationsError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
-        raise ExpectationsError(f"{path}: not an mpconform results file (needs 'port' and 'results')")
+        doc = load_document(path)
+    except ResultsFileError as exc:
+        raise ExpectationsError(str(exc)) from None
     if doc.get("port") != port:
         raise ExpectationsError(f"{path}: results are for port '{doc.get('port')}', not '{port}'")
     if doc.get("interrupted"):

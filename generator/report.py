@@ -4,16 +4,14 @@ as compact Markdown for a pull-request comment."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from mpconform.runners.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
-OUTCOMES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "crash", "error")
-UNEXPECTED = frozenset({"fail", "xpass", "timeout", "crash", "error"})
 MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
 SYMBOLS = {
     "pass": "✅", "fail": "❌", "skip": "⚪", "xfail": "🟡", "xpass": "🟣",
@@ -125,17 +123,11 @@ class Matrix:
 
 def load_run(path: Path) -> PortRun:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
-        raise ReportError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
+        doc = load_document(path)
+    except ResultsFileError as exc:
+        raise ReportError(str(exc)) from None
     outcomes, order = {}, []
-    for i, r in enumerate(doc["results"]):
-        if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or not isinstance(r.get("id"), str):
-            raise ReportError(f"{path}: results[{i}]: needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
+    for r in doc["results"]:
         outcomes[r["id"]] = (r["outcome"], str(r.get("detail", "")))
         order.append((r["id"], str(r.get("api") or r["id"].split(".")[0])))
     implementation = doc.get("implementation") if isinstance(doc.get("implementation"), dict) else {}

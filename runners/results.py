@@ -65,8 +65,24 @@ def write_json(path: Path, doc: dict) -> None:
     _atomic_write(path, json.dumps(doc, indent=1) + "\n")
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+class ResultsFileError(Exception):
+    """A results file that cannot be read or is not in this format; the message names the file."""
+
+
+def load_document(path: Path) -> dict:
+    """A results document written by `mpconform run --json`, checked for the fields readers rely on."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ResultsFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsFileError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
+        raise ResultsFileError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
+    for i, r in enumerate(doc["results"]):
+        if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or not isinstance(r.get("id"), str):
+            raise ResultsFileError(f"{path}: results[{i}]: needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
+    return doc
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from mpconform.runners.base import RunnerError
 from mpconform.runners.pty_target import PtyTarget
-from mpconform.runners.results import read_json
+from mpconform.runners.results import load_document
 from mpconform.runners.session import RunOptions, run_port
 from mpconform.runners.unix import find_micropython
 
@@ -26,7 +26,7 @@ SUBSET = ["heap_lock*", "kbd_intr*", "RingIO.read*"]
 
 
 def _outcomes(path: Path) -> dict[str, str]:
-    return {r["id"]: r["outcome"] for r in read_json(path)["results"]}
+    return {r["id"]: r["outcome"] for r in load_document(path)["results"]}
 
 
 def _run(port: str, json_path: Path, select=None, **overrides) -> int:
@@ -54,7 +54,7 @@ def test_full_suite_equals_unix_behaviour_by_behaviour(tmp_path, unix_outcomes, 
     differ = {i for i in pty if pty[i] != unix_outcomes[i]}
     assert differ <= _differences_explained("unix-pty"), {i: (unix_outcomes[i], pty[i]) for i in differ}
     assert status == 0, capsys.readouterr().out[-2000:]
-    doc = read_json(tmp_path / "pty.json")
+    doc = load_document(tmp_path / "pty.json")
     assert doc["implementation"]["name"] == "micropython" and doc["implementation"]["platform"] == "linux"
 
 
@@ -120,7 +120,7 @@ def test_board_lost_for_good_keeps_results_and_resume_finishes(tmp_path, unix_ou
     killer.join()
     assert status == 2
     assert "run stopped: board at" in capsys.readouterr().out
-    first = read_json(out)
+    first = load_document(out)
     assert first["interrupted"] is True
     measured = {r["id"]: r["outcome"] for r in first["results"]}
     logged = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()[1:]]
@@ -135,7 +135,7 @@ def test_board_lost_for_good_keeps_results_and_resume_finishes(tmp_path, unix_ou
     assert status == 0
     text = capsys.readouterr().out
     assert f"{len(good)} results kept" in text
-    final = read_json(out)
+    final = load_document(out)
     assert "interrupted" not in final
     assert _outcomes(out) == {i: o for i, o in unix_outcomes.items() if i.startswith("RingIO")}
     kept = {r["id"]: r for r in first["results"] if r["outcome"] != "error"}
