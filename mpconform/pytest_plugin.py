@@ -73,15 +73,11 @@ class BehaviourItem(pytest.Item):
         return cache[key]
 
     def runtest(self):
-        from mpconform.runners.harness import DEFAULT_TIMEOUT_S, run_one
+        from mpconform.runners.harness import run_one
 
         if self.test["status"] == "skip":
             pytest.skip(self.test["reason"])
-        timeout = (
-            self.config.getoption("--mp-timeout")
-            or self.suite.manifest["runner"].get("options", {}).get("timeout_s")
-            or DEFAULT_TIMEOUT_S
-        )
+        timeout = self.suite.timeout_s(self.config.getoption("--mp-timeout"))
         result = run_one(self.suite, self.test, self._runner(), timeout)
         self.user_properties.append(("outcome", result.outcome))
         if result.outcome == "xfail":

@@ -38,6 +38,10 @@ class Suite:
     def port(self) -> str:
         return self.manifest["port"]
 
+    def timeout_s(self, override: float | None = None) -> float:
+        """Seconds a test may take: the override, else the profile's runner option, else the default."""
+        return override or self.manifest["runner"].get("options", {}).get("timeout_s") or DEFAULT_TIMEOUT_S
+
     def tests(self, select: Callable[[dict], bool] | None = None) -> list[dict]:
         return [t for t in self.manifest["tests"] if select is None or select(t)]
 

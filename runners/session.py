@@ -12,7 +12,7 @@ from mpconform.generator.errors import UnknownPort
 from . import load_runner
 from .base import Runner, RunnerError
 from .console import ConsoleReporter
-from .harness import DEFAULT_TIMEOUT_S, RunState, Suite, run_suite
+from .harness import RunState, Suite, run_suite
 from .probe import probe
 from .results import UNEXPECTED, ResultLog, document, write_json, write_junit
 
@@ -62,7 +62,7 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
         wanted = {t["id"] for t in tests}
         previous = {k: r for k, r in read_previous(opts.resume_path, port).items() if k in wanted}
         print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(tests) - len(previous)} to run")
-    timeout = opts.timeout_s or suite.manifest["runner"].get("options", {}).get("timeout_s") or DEFAULT_TIMEOUT_S
+    timeout = suite.timeout_s(opts.timeout_s)
     reporter = ConsoleReporter(port, opts.verbose)
     runner = make_runner(suite, opts.runner_overrides)
     log = None
