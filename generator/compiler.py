@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .outputs import Outputs
 from .profiles import Profile, load_profiles
-from .render import environment, render_suite
+from .render import TESTS_DIR, environment, render_suite, render_tests
 from .scaffold import check_spec, render_scaffold
 from .spec import Spec, load_spec
 
@@ -18,6 +18,7 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     check_spec(root, spec)
     env = environment()
     outputs = Outputs()
+    outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
     for profile in profiles:
         outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
         outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")

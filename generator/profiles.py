@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+from mpconform.runners.manifest import FeatureState, Status, decide
 
 from .errors import SourceError, SourceErrors, UnknownPort
 from .spec import Behaviour, Spec
 from .yamlsource import load_yaml
 
 
-@dataclass(frozen=True)
-class Status:
-    """What the profile says about one behaviour: run it, skip it, or expect it to fail."""
+def behaviour_entry(behaviour: Behaviour) -> dict:
+    """The fields of a behaviour that decide its status (as the manifest records them)."""
+    return {
+        "id": behaviour.id,
+        "requires": list(behaviour.requires),
+        "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
+    }
 
-    kind: str  # "run", "skip" or "xfail"
-    reason: str = ""
-    issue: str = ""
+
+@cache
+def runner_can_interact(name: str) -> bool:
+    from mpconform.runners import RunnerError, load_runner
+
+    try:
+        return bool(getattr(load_runner(name), "can_interact", True))
+    except RunnerError:
+        return True  # a plug-in not installed here: the run decides
 
 
 @dataclass
@@ -31,19 +43,22 @@ class Profile:
     disabled: dict[str, str]  # feature -> reason
     expectations: dict[str, dict]
     source: str
-    raw: dict = field(repr=False, default_factory=dict)
+    settings: dict[str, dict] = field(default_factory=dict)  # feature -> {enabled, reason}, as written
 
     def feature_enabled(self, name: str) -> bool:
         return name not in self.disabled
 
+    def feature_states(self) -> dict[str, FeatureState]:
+        return {name: FeatureState(False, "profile", why) for name, why in self.disabled.items()}
+
     def status(self, behaviour: Behaviour) -> Status:
-        missing = [f for f in behaviour.requires if f in self.disabled]
-        if missing:
-            return Status("skip", "; ".join(f"feature {f} absent: {self.disabled[f]}" for f in missing))
-        exp = self.expectations.get(behaviour.id)
-        if exp:
-            return Status("xfail", exp["reason"], exp.get("issue", ""))
-        return Status("run")
+        return decide(
+            behaviour_entry(behaviour),
+            self.feature_states(),
+            self.expectations,
+            can_interact=runner_can_interact(self.runner),
+            runner_name=self.runner,
+        )
 
 
 def profile_names(root: Path) -> list[str]:
@@ -79,7 +94,7 @@ def load_profile(root: Path, port: str, spec: Spec) -> Profile:
         disabled=disabled,
         expectations=data.get("expectations", {}),
         source=rel,
-        raw=data,
+        settings={name: dict(setting) for name, setting in data.get("features", {}).items()},
     )
     for bid in profile.expectations:
         if bid not in ids:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import jinja2
 
-from .profiles import Profile
+from .profiles import Profile, behaviour_entry
 from .spec import Spec
 
 TEMPLATES = Path(__file__).parent / "templates"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 
 def pyliteral(value) -> str:
@@ -36,33 +36,57 @@ def spec_digest(spec: Spec) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = None) -> dict[str, bytes]:
-    """Files of suites/<port>/: one test and .exp per behaviour that runs, and manifest.json."""
+TESTS_DIR = "suites/tests"
+
+
+def render_tests(spec: Spec, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """suites/tests/: one upstream-style test and .exp per behaviour, shared by every port."""
     env = env or environment()
     test_tpl = env.get_template("suite/test.py.j2")
     exp_tpl = env.get_template("suite/test.py.exp.j2")
-    base = f"suites/{profile.port}"
     files: dict[str, bytes] = {}
+    for b in spec.behaviours:
+        files[f"{TESTS_DIR}/{b.id}.py"] = test_tpl.render(b=b).encode("utf-8")
+        files[f"{TESTS_DIR}/{b.id}.py.exp"] = exp_tpl.render(b=b).encode("utf-8")
+    return files
+
+
+def manifest_features(spec: Spec, profile: Profile) -> dict:
+    """Every feature with its probe, and the profile's setting where it has one."""
+    out = {}
+    for f in spec.features.values():
+        entry = {
+            "description": f.description,
+            "macros": list(f.macros),
+            "implies": list(f.implies),
+            "probe": f.probe,
+            "probe_output": f.probe_output,
+        }
+        if f.name in profile.settings:
+            entry["profile"] = profile.settings[f.name]
+        out[f.name] = entry
+    return out
+
+
+def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """suites/<port>/manifest.json: the port's runner, features and expectations, and every
+    behaviour with the status the profile gives it (a run may decide again from probed features)."""
+    base = f"suites/{profile.port}"
     tests = []
     for b in spec.behaviours:
         status = profile.status(b)
-        entry = {
-            "id": b.id,
+        entry = behaviour_entry(b)
+        entry.update({
             "api": b.api,
             "status": status.kind,
             "reason": status.reason,
             "issue": status.issue,
             "match": b.match,
-            "requires": list(b.requires),
             "doc": {"section": b.cites.section, "quote": b.cites.quote},
             "source": b.source,
             "timeout_s": b.timeout_s,
-            "file": None,
-        }
-        if status.kind != "skip":
-            entry["file"] = f"{b.id}.py"
-            files[f"{base}/{b.id}.py"] = test_tpl.render(b=b).encode("utf-8")
-            files[f"{base}/{b.id}.py.exp"] = exp_tpl.render(b=b).encode("utf-8")
+            "file": f"../tests/{b.id}.py",
+        })
         tests.append(entry)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -72,7 +96,8 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
         "profile": profile.source,
         "spec_digest": spec_digest(spec),
         "runner": {"name": profile.runner, "options": profile.runner_options},
+        "features": manifest_features(spec, profile),
+        "expectations": profile.expectations,
         "tests": tests,
     }
-    files[f"{base}/manifest.json"] = (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
-    return files
+    return {f"{base}/manifest.json": (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()}

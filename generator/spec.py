@@ -31,6 +31,8 @@ class Feature:
     description: str
     macros: tuple  # of dicts {name, value, default}
     implies: tuple
+    probe: str = ""  # body of a MicroPython function: is the build configured with it?
+    probe_output: str = ""  # regex over what the probe prints, when that decides instead
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Behaviour:
     requires: tuple  # resolved: api + behaviour + implied features, sorted
     timeout_s: float | None
     source: str  # "spec/apis/x.yaml:12"
+    interact: tuple = ()  # ((after, send), ...): input sent while the test runs
 
 
 @dataclass
@@ -84,7 +87,13 @@ class Spec:
             "module": self.module,
             "doc": self.doc,
             "features": {
-                f.name: {"description": f.description, "macros": list(f.macros), "implies": list(f.implies)}
+                f.name: {
+                    "description": f.description,
+                    "macros": list(f.macros),
+                    "implies": list(f.implies),
+                    "probe": f.probe,
+                    "probe_output": f.probe_output,
+                }
                 for f in self.features.values()
             },
             "apis": [
@@ -112,6 +121,7 @@ class Spec:
                     "claim": b.claim,
                     "requires": list(b.requires),
                     "match": b.match,
+                    "interact": [{"after": a, "send": s} for a, s in b.interact],
                     "source": b.source,
                 }
                 for b in self.behaviours
@@ -153,6 +163,33 @@ def _check_program(doc: YamlDoc, path: tuple, program: str) -> list[SourceError]
         line = start + (exc.lineno or 1) - 1
         return [SourceError(doc.file, line, doc.error(path, "").field, f"program does not parse: {exc.msg}")]
     return []
+
+
+# Probes run on the oldest and smallest builds: syntax those cannot compile would stop
+# every probe (the probe program is one file).
+_PROBE_SYNTAX = {ast.JoinedStr: "f-strings", ast.Slice: "slices", ast.NamedExpr: "':='", ast.MatchValue: "match"}
+
+
+def _check_probe(doc: YamlDoc, path: tuple, feature: Feature) -> list[SourceError]:
+    body = "".join("    " + line + "\n" for line in feature.probe.splitlines())
+    try:
+        tree = ast.parse("def probe():\n" + body)
+    except SyntaxError as exc:
+        start = doc.line(path + ("probe", "<content>")) or doc.line(path + ("probe",))
+        line = (start or 0) + max((exc.lineno or 2) - 2, 0)
+        return [SourceError(doc.file, line, doc.error(path + ("probe",), "").field, f"probe does not parse: {exc.msg}")]
+    errors = []
+    for node in ast.walk(tree):
+        if type(node) in _PROBE_SYNTAX:
+            what = _PROBE_SYNTAX[type(node)]
+            errors.append(doc.error(path + ("probe",), f"probe uses {what}, which small builds cannot compile"))
+            break
+    if feature.probe_output:
+        try:
+            re.compile(feature.probe_output)
+        except re.error as exc:
+            errors.append(doc.error(path + ("probe_output",), f"bad regex: {exc}"))
+    return errors
 
 
 def load_schema(root: Path) -> Draft202012Validator:
@@ -199,9 +236,13 @@ def load_spec(root: Path) -> Spec:
         raise SourceErrors(errors)
 
     features = {
-        name: Feature(name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())))
+        name: Feature(
+            name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())), f["probe"], f.get("probe_output", "")
+        )
         for name, f in module_doc.data["features"].items()
     }
+    for name, f in features.items():
+        errors.extend(_check_probe(module_doc, ("features", name), f))
     for name, f in features.items():
         for i, implied in enumerate(f.implies):
             if implied not in features:
@@ -236,6 +277,9 @@ def load_spec(root: Path) -> Spec:
                     if feat not in features:
                         errors.append(doc.error(bpath + ("requires", ri), f"unknown feature '{feat}'"))
                 errors.extend(_check_program(doc, bpath + ("program",), rb["program"]))
+                for si, step in enumerate(rb.get("interact", [])):
+                    if any(ord(c) > 255 for c in step["send"]):
+                        errors.append(doc.error(bpath + ("interact", si, "send"), "characters above \\xff are not bytes"))
                 match = "regex" if "expect_regex" in rb else "exact"
                 expect = rb.get("expect_regex", rb.get("expect"))
                 key = "expect_regex" if match == "regex" else "expect"
@@ -260,6 +304,7 @@ def load_spec(root: Path) -> Spec:
                         requires=_feature_closure(list(raw["requires"]) + list(rb.get("requires", [])), features),
                         timeout_s=rb.get("timeout_s"),
                         source=bwhere,
+                        interact=tuple((step["after"], step["send"]) for step in rb.get("interact", [])),
                     )
                 )
             apis.append(

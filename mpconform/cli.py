@@ -85,6 +85,8 @@ def _cmd_run(args) -> int:
         verbose=args.verbose,
         runner_overrides=overrides,
         resume_path=Path(args.resume) if args.resume else None,
+        detect=args.detect,
+        docs_release=args.docs,
     )
     return run_port(args.root, args.port, opts)
 
@@ -97,7 +99,16 @@ COMMAND_MODULES: list[str] = [
     "mpconform.report_cli",
     "mpconform.expectations_cli",
     "mpconform.devices_cli",
+    "mpconform.detect_cli",
 ]
+
+
+def _release(text: str) -> str:
+    from mpconform.runners.manifest import release_key
+
+    if not release_key(text) or not text.lstrip("v")[:1].isdigit():
+        raise argparse.ArgumentTypeError(f"not a release like v1.22.0: {text!r}")
+    return text if text.startswith("v") else "v" + text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -136,6 +147,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--junit", metavar="FILE", help="write results as JUnit XML")
     r.add_argument("-k", action="append", metavar="PATTERN", help="only behaviour ids matching (substring or glob); repeatable")
     r.add_argument("-v", "--verbose", action="store_true", help="a line per test")
+    r.add_argument("--detect", action="store_true",
+                   help="go by the features the port's probe finds instead of the profile's (expectations still apply)")
+    r.add_argument("--docs", metavar="RELEASE", type=_release,
+                   help="check the docs as they stood at RELEASE (e.g. v1.22.0): later behaviours are skipped")
     r.set_defaults(func=_cmd_run)
 
     for name in COMMAND_MODULES:

@@ -30,6 +30,9 @@ class Runner(abc.ABC):
     name: ClassVar[str]
     #: How many tests may run at once on one instance; None means no limit.
     max_parallel: ClassVar[int | None] = None
+    #: Whether execute() can send input while a test runs (its `interact` steps).
+    #: Behaviours that need it are skipped, with that reason, on runners that cannot.
+    can_interact: ClassVar[bool] = False
 
     def __init__(self, options: dict):
         self.options = dict(options)
@@ -58,4 +61,8 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     def execute(self, script: Path, timeout_s: float) -> Execution:
-        """Run one script file on the port and report what it printed and how it ended."""
+        """Run one script file on the port and report what it printed and how it ended.
+
+        A runner with `can_interact` also takes `interact`: ((after, send), ...) steps,
+        each waiting until the output holds `after`, then sending `send` (characters
+        0-255, as bytes) the way the port's console would receive them."""

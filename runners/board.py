@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Execution, Runner, RunnerError
-from .probe import PROBE, parse_probe
+from .probe import IDENTITY, parse_identity
 from .rawrepl import BoardReset, ExecTimeout, ProtocolError, RawRepl
 from .transport import DEFAULT_BAUDRATE, ReadTimeout, SerialTransport, TransportLost
 
@@ -110,6 +110,7 @@ class BoardRunner(Runner):
 
     name = "board"
     max_parallel = 1
+    can_interact = True
 
     def __init__(self, options: dict):
         super().__init__(options)
@@ -175,7 +176,7 @@ class BoardRunner(Runner):
         self.ready = False
 
     # -- one test ------------------------------------------------------------------
-    def execute(self, script: Path, timeout_s: float) -> Execution:
+    def execute(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
         if self.transport is None:
             self.open()
         code = script.read_bytes()
@@ -184,7 +185,7 @@ class BoardRunner(Runner):
         self.ready = False
         start = time.monotonic()
         try:
-            out, err = self.repl.run(code, timeout_s)
+            out, err = self.repl.run(code, timeout_s, interact)
         except ExecTimeout as exc:
             self._interrupt()
             return Execution(_decode(exc.output), None, time.monotonic() - start, timed_out=True)
@@ -279,8 +280,8 @@ def identify(url: str, baudrate: int = DEFAULT_BAUDRATE, timeout_s: float = 2.0)
     try:
         repl = RawRepl(transport)
         repl.enter(timeout_s)
-        out, err = repl.run(PROBE.encode(), timeout_s)
-        info = parse_probe(_decode(out))
+        out, err = repl.run(IDENTITY.encode(), timeout_s)
+        info = parse_identity(_decode(out))
         info["raw_paste"] = bool(repl.raw_paste)
         try:
             transport.write(b"\x02")  # back to the friendly REPL, as we found it

@@ -27,6 +27,20 @@ class ConsoleReporter:
         self.stream.write(f"mpconform: port {self.port}: {name} {version} {build}".rstrip() + f"; {count} behaviours\n")
         self.stream.flush()
 
+    def features(self, notes: list[str], *, detect: bool, module_missing: str = "", docs_release: str | None = None) -> None:
+        """What the probe found that the profile does not say, and what the run goes by."""
+        if module_missing:
+            self.stream.write(f"mpconform: this build has no micropython module ({module_missing}): "
+                              "every behaviour needs it\n")
+        if notes:
+            source = "the probe (--detect)" if detect else "the profile (run with --detect to go by the probe)"
+            self.stream.write(f"mpconform: features: profile and port disagree; this run goes by {source}:\n")
+            for note in notes:
+                self.stream.write(f"    {note}\n")
+        if docs_release:
+            self.stream.write(f"mpconform: checking the docs as of {docs_release}: later behaviours are skipped\n")
+        self.stream.flush()
+
     def result(self, r: Result) -> None:
         if self.verbose:
             self.stream.write(f"{r.outcome.upper():8} {r.id} ({r.duration_s:.2f}s)\n")

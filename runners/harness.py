@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Execution, Runner
+from .manifest import decide, explain_requirements
 from .matching import describe_mismatch, lines_of, matches
+from .probe import FeatureProbe
 from .results import Result
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -24,6 +26,7 @@ class Suite:
 
     directory: Path
     manifest: dict
+    features_in_force: dict = field(default_factory=dict)  # name -> FeatureState, set by the run
 
     @classmethod
     def load(cls, directory: Path) -> Suite:
@@ -45,6 +48,24 @@ class Suite:
     def tests(self, select: Callable[[dict], bool] | None = None) -> list[dict]:
         return [t for t in self.manifest["tests"] if select is None or select(t)]
 
+    def feature_probes(self) -> list[FeatureProbe]:
+        return [
+            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""))
+            for name, f in self.manifest.get("features", {}).items()
+            if f.get("probe")
+        ]
+
+    def decided(self, tests: list[dict], features: dict, *, can_interact: bool, runner_name: str,
+                docs_release: str | None = None) -> list[dict]:
+        """The tests with their status decided for this run's features (and docs release)."""
+        expectations = self.manifest.get("expectations", {})
+        out = []
+        for t in tests:
+            status = decide(t, features, expectations, can_interact=can_interact, runner_name=runner_name,
+                            docs_release=docs_release)
+            out.append({**t, "status": status.kind, "reason": status.reason, "issue": status.issue})
+        return out
+
     def expected(self, test: dict) -> list[str]:
         return lines_of((self.directory / (test["file"] + ".exp")).read_text(encoding="utf-8"))
 
@@ -54,7 +75,9 @@ def _tail(output: str) -> str:
     return ("..." if len(output) > TAIL_CHARS else "") + text
 
 
-def classify(test: dict, expected: list[str], ex: Execution) -> tuple[str, str]:
+def classify(
+    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None
+) -> tuple[str, str]:
     """(outcome, detail) for one execution; `detail` is empty only for a pass."""
     if ex.error:
         outcome, detail = "error", f"{ex.error}; last output: {_tail(ex.output)!r}"
@@ -66,6 +89,9 @@ def classify(test: dict, expected: list[str], ex: Execution) -> tuple[str, str]:
         outcome, detail = "pass", ""
     else:
         outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test["match"])
+        why = explain_requirements(test, features or {}, manifest_features or {})
+        if why:
+            detail += "\n" + why
     if test["status"] == "xfail":
         why = test["reason"] + (f" ({test['issue']})" if test.get("issue") else "")
         if outcome == "pass":
@@ -78,8 +104,11 @@ def classify(test: dict, expected: list[str], ex: Execution) -> tuple[str, str]:
 def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Result:
     if test["status"] == "skip":
         return Result(test["id"], test["api"], "skip", 0.0, test["reason"])
-    ex = runner.execute(suite.directory / test["file"], test.get("timeout_s") or timeout_s)
-    outcome, detail = classify(test, suite.expected(test), ex)
+    script = suite.directory / test["file"]
+    timeout = test.get("timeout_s") or timeout_s
+    steps = tuple((s["after"], s["send"]) for s in test.get("interact") or ())
+    ex = runner.execute(script, timeout, interact=steps) if steps else runner.execute(script, timeout)
+    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}))
     return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), detail)
 
 

@@ -5,6 +5,7 @@ on timeout or close, and reports death by signal as a crash."""
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import time
@@ -59,6 +60,88 @@ class ProcessRunner(Runner):
             crashed=crashed,
         )
         return execution, proc.returncode
+
+
+# A terminal's line discipline turns its interrupt character into SIGINT for the
+# foreground process group instead of passing it on; what else is typed is input.
+TERMINAL_INTERRUPT = "\x03"
+READ_CHUNK = 65536
+
+
+def run_interactive(
+    command: list[str], cwd: Path, timeout_s: float, steps: tuple, running: set | None = None
+) -> tuple[Execution, int | None]:
+    """Like run_process, with input sent as a terminal would deliver it: each step waits
+    until the output holds `after`, then its `send` characters go in order, Ctrl-C as
+    SIGINT to the test's process group and the rest on its stdin."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
+    running = running if running is not None else set()
+    running.add(proc)  # so the runner's close() kills it too
+    todo = [(after.encode("utf-8"), send) for after, send in steps]
+    out = bytearray()
+    searched = 0
+    deadline = start + timeout_s
+    timed_out = False
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                if not sel.select(min(left, 0.5)):
+                    continue
+                chunk = os.read(proc.stdout.fileno(), READ_CHUNK)
+                if not chunk:
+                    break
+                out += chunk
+                while todo and out.find(todo[0][0], searched) >= 0:
+                    searched = out.find(todo[0][0], searched) + len(todo[0][0])
+                    _deliver(proc, todo.pop(0)[1])
+        finally:
+            if timed_out:
+                kill_group(proc)
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()) if not timed_out else None)
+            except subprocess.TimeoutExpired:
+                kill_group(proc)
+                proc.wait()
+                timed_out = True
+            running.discard(proc)
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+    crashed = ""
+    if not timed_out and proc.returncode < 0:
+        crashed = f"killed by {signal_name(-proc.returncode)}"
+    execution = Execution(
+        output=bytes(out).decode("utf-8", "backslashreplace"),
+        exit_code=None if timed_out else proc.returncode,
+        duration_s=time.monotonic() - start,
+        timed_out=timed_out,
+        crashed=crashed,
+    )
+    return execution, proc.returncode
+
+
+def _deliver(proc: subprocess.Popen, text: str) -> None:
+    for ch in text:
+        try:
+            if ch == TERMINAL_INTERRUPT:
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.stdin.write(ch.encode("latin-1"))
+                proc.stdin.flush()
+        except (ProcessLookupError, BrokenPipeError, OSError):
+            return  # it has gone: its exit says the rest
 
 
 def signal_name(number: int) -> str:

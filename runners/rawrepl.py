@@ -80,6 +80,24 @@ def split_output(data: bytes) -> tuple[bytes, bytes]:
     return body[:cut], body[cut + 1:]
 
 
+def _answering(transport, interact: tuple):
+    """An end-of-run finder that also sends each step's bytes once its marker has appeared."""
+    steps = [(after.encode("utf-8"), send.encode("latin-1")) for after, send in interact]
+    searched = 0
+
+    def find(buffer: bytes) -> int:
+        nonlocal searched
+        while steps:
+            at = buffer.find(steps[0][0], searched)
+            if at < 0:
+                break
+            searched = at + len(steps[0][0])
+            transport.write(steps.pop(0)[1])
+        return _end_of_run(buffer)
+
+    return find
+
+
 class RawRepl:
     def __init__(self, transport: SerialTransport, raw_paste: bool = True,
                  chunk: int = PLAIN_CHUNK, chunk_delay_s: float = PLAIN_CHUNK_DELAY_S):
@@ -128,18 +146,26 @@ class RawRepl:
         except ReadTimeout:
             self.enter(timeout_s)
 
-    def run(self, code: bytes, timeout_s: float) -> tuple[bytes, bytes]:
+    def run(self, code: bytes, timeout_s: float, interact: tuple = ()) -> tuple[bytes, bytes]:
         """Run `code` at the raw prompt; (stdout, stderr). ExecTimeout, BoardReset,
-        ProtocolError or ReadTimeout (handshake) say why not."""
-        if self.raw_paste is not False:
+        ProtocolError or ReadTimeout (handshake) say why not.
+
+        `interact`: ((after, send), ...) - once the output holds `after`, `send` goes on
+        the line as bytes. Such code goes by the plain raw REPL, where the port's console
+        is as it is for any running script (the unix port leaves its terminal raw during
+        raw-paste, so a Ctrl-C would never become its SIGINT)."""
+        if self.raw_paste is not False and not interact:
             self._send_raw_paste(code)
         else:
             self._send_plain(code)
         t = self.transport
         deadline = time.monotonic() + timeout_s
+        end_of_run = _end_of_run
+        if interact:
+            end_of_run = _answering(t, interact)
         while True:
             try:
-                data = t.read_to(_end_of_run, min(0.25, max(0.0, deadline - time.monotonic())))
+                data = t.read_to(end_of_run, min(0.25, max(0.0, deadline - time.monotonic())))
                 return split_output(self._settle(data, deadline))
             except ReadTimeout as exc:
                 if BOOT_BANNER.search(exc.data):

@@ -13,7 +13,8 @@ from . import load_runner
 from .base import Runner, RunnerError
 from .console import ConsoleReporter
 from .harness import RunState, Suite, run_suite
-from .probe import probe
+from .manifest import close_over_implies, disagreements, merge_probe, profile_features
+from .probe import run_probe
 from .results import UNEXPECTED, ResultLog, document, write_json, write_junit
 
 
@@ -27,6 +28,8 @@ class RunOptions:
     verbose: bool = False
     runner_overrides: dict | None = None
     resume_path: Path | None = None  # an interrupted run's .jsonl: skip what it measured
+    detect: bool = False  # features from the port's probe instead of the profile
+    docs_release: str | None = None  # check the docs as they stood at this release
 
 
 def open_suite(root: Path, port: str) -> Suite:
@@ -51,27 +54,54 @@ def _selector(patterns: list[str] | None):
     return lambda t: any(fnmatch.fnmatchcase(t["id"], p) or p in t["id"] for p in patterns)
 
 
+@dataclass
+class FeatureDecision:
+    """The features a run goes by, and what the probe said about the profile."""
+
+    states: dict  # name -> FeatureState
+    notes: list[str]  # profile/probe disagreements
+    module_missing: str = ""  # why, when the port has no micropython module
+
+
+def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecision:
+    declared = suite.manifest.get("features", {})
+    profile = profile_features(declared)
+    notes = disagreements(profile, answers)
+    states = merge_probe(profile, answers, declared) if detect else close_over_implies(profile, declared)
+    module = answers.get("micropython_module")
+    missing = module.evidence if module is not None and module.enabled is False else ""
+    return FeatureDecision(states, notes, missing)
+
+
 def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted)."""
     suite = open_suite(root, port)
-    tests = suite.tests(_selector(opts.select))
+    selected = suite.tests(_selector(opts.select))
     previous = {}
     if opts.resume_path:
         from .resume import read_previous
 
-        wanted = {t["id"] for t in tests}
+        wanted = {t["id"] for t in selected}
         previous = {k: r for k, r in read_previous(opts.resume_path, port).items() if k in wanted}
-        print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(tests) - len(previous)} to run")
+        print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(selected) - len(previous)} to run")
     timeout = suite.timeout_s(opts.timeout_s)
     reporter = ConsoleReporter(port, opts.verbose)
     runner = make_runner(suite, opts.runner_overrides)
     log = None
     state = RunState(results=dict(previous))
     implementation: dict = {}
+    decision = FeatureDecision({}, [])
     aborted = ""
     with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
-        implementation = probe(runner, Path(tmp), timeout)
+        report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
+        implementation = report.identity
+        decision = decide_features(suite, report.features, opts.detect)
+        suite.features_in_force = decision.states
+        tests = suite.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
+                              docs_release=opts.docs_release)
         reporter.header(implementation, len(tests) - len(previous))
+        reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
+                          docs_release=opts.docs_release)
         if opts.json_path:
             log = ResultLog(opts.json_path.with_suffix(".jsonl"), {"port": port, "implementation": implementation})
             for result in previous.values():
@@ -87,10 +117,15 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
             run_suite(suite, runner, todo, jobs=opts.jobs, timeout_s=timeout, on_result=on_result, state=state)
         except RunnerError as exc:
             aborted = str(exc)
-    order = {t["id"]: i for i, t in enumerate(tests)}
+    order = {t["id"]: i for i, t in enumerate(selected)}
     results = sorted(state.results.values(), key=lambda r: order[r.id])
     incomplete = state.interrupted or bool(aborted)
     doc = document(port, implementation, results, interrupted=incomplete)
+    doc["features"] = {name: st.to_json() for name, st in sorted(decision.states.items())}
+    doc["feature_notes"] = decision.notes
+    doc["detect"] = opts.detect
+    if opts.docs_release:
+        doc["docs_release"] = opts.docs_release
     if opts.json_path:
         write_json(opts.json_path, doc)
         log.close()

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .base import Execution, RunnerError
-from .process import ProcessRunner
+from .process import ProcessRunner, run_interactive
 
 ENV_BINARY = "MICROPY_MICROPYTHON"
 PRELUDE_MODULE = "mpconform_prelude"
@@ -46,6 +46,7 @@ class UnixRunner(ProcessRunner):
     it needs a port with `-c` and execfile(), as the unix port has)."""
 
     name = "unix"
+    can_interact = True
 
     def __init__(self, options: dict):
         super().__init__(options)
@@ -81,5 +82,7 @@ class UnixRunner(ProcessRunner):
         )
         return [self.binary, *self.args, "-c", code]
 
-    def execute(self, script: Path, timeout_s: float) -> Execution:
+    def execute(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
+        if interact:
+            return run_interactive(self._command(script), script.parent, timeout_s, interact, self._running)[0]
         return self.run_process(self._command(script), script.parent, timeout_s)[0]

@@ -42,7 +42,7 @@ def test_hostile_spec_strings_cannot_break_or_inject_into_tests(project_copy, cl
     (project_copy / "spec" / "apis" / "zz_hostile.yaml").write_text(_api_text())
     status, _, err = cli("--root", project_copy, "compile")
     assert status == 0, err
-    test = project_copy / "suites" / "unix" / "zz_hostile.survives.py"
+    test = project_copy / "suites" / "tests" / "zz_hostile.survives.py"
     source = test.read_text()
     tree = ast.parse(source)
     # Only the behaviour's own two statements are code; the metadata stayed in comments.
@@ -50,7 +50,7 @@ def test_hostile_spec_strings_cannot_break_or_inject_into_tests(project_copy, cl
     assert "{{ b.id }}" in source  # the program was inserted, not rendered again
     out = subprocess.run([find_micropython(), test.name], cwd=test.parent, capture_output=True, text=True, timeout=10)
     assert out.stdout == "{{ b.id }} ok\n"
-    manifest = json.loads((test.parent / "manifest.json").read_text())
+    manifest = json.loads((project_copy / "suites" / "unix" / "manifest.json").read_text())
     entry = next(t for t in manifest["tests"] if t["id"] == "zz_hostile.survives")
     assert entry["doc"]["quote"] == HOSTILE
 
@@ -63,7 +63,7 @@ def test_render_is_deterministic(root):
 
 def test_check_names_stale_files_and_compile_repairs_them(project_copy, cli):
     assert cli("--root", project_copy, "compile")[0] == 0
-    suite = project_copy / "suites" / "unix"
+    suite = project_copy / "suites" / "tests"
     victim = sorted(suite.glob("*.py"))[0]
     victim.write_text(victim.read_text() + "# hand edit\n")
     (suite / "leftover.py").write_text("print(1)\n")
@@ -71,7 +71,7 @@ def test_check_names_stale_files_and_compile_repairs_them(project_copy, cli):
     missing.unlink()
     status, out, err = cli("--root", project_copy, "compile", "--check")
     assert status == 1
-    rel = "suites/unix/"
+    rel = "suites/tests/"
     assert f"{rel}{victim.name}: differs" in out
     assert f"{rel}leftover.py: not generated (stale)" in out
     assert f"{rel}{missing.name}: missing" in out

@@ -69,7 +69,7 @@ def test_the_good_file_compiles(project_copy, cli):
     (project_copy / "spec" / "apis" / "zz_probe.yaml").write_text(GOOD)
     status, out, err = cli("--root", project_copy, "compile")
     assert status == 0, err
-    assert (project_copy / "suites" / "unix" / "zz_probe.second.py").is_file()
+    assert (project_copy / "suites" / "tests" / "zz_probe.second.py").is_file()
 
 
 def test_not_utf8_is_reported_with_its_line(project_copy, cli):

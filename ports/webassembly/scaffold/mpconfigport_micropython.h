@@ -53,18 +53,28 @@
 #define MICROPY_COMP_CONST (1)
 #define MICROPY_COMP_CONST_FOLDING (1)
 
-/* feature const_objects: const() accepts str, bytes, bool, None, Ellipsis and tuple values, not only integers.
+/* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: const.str_value, const.bytes_value, const.bool_values, const.none_value,
  *   const.ellipsis_value, const.tuple_value, const.conditional_compilation
  */
+
+/* feature const_tuple: const() accepts tuples of constants.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
 #define MICROPY_COMP_CONST_TUPLE (1)
 
-/* feature float: Floating point numbers exist (and const() folds float arithmetic).
+/* feature float: Floating point numbers exist.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: const.float_value
  */
 #define MICROPY_FLOAT_IMPL (MICROPY_FLOAT_IMPL_FLOAT)
+
+/* feature const_float: const() folds float values and float arithmetic.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
 #define MICROPY_COMP_CONST_FLOAT (1)
 
 /* feature mem_info: micropython.mem_info() and micropython.qstr_info() exist.
@@ -128,6 +138,14 @@
  */
 #define MICROPY_KBD_EXCEPTION (1)
 
+/* feature kbd_intr_stream: The port watches its input stream (UART, USB, stdin reader) for the interrupt character,
+ * so with capture off the character arrives as ordinary input and any character can be
+ * chosen. An OS process (the unix port) instead gets Ctrl-C from its terminal as a signal:
+ * other characters never interrupt it.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
  * enables APIs: schedule
  * behaviours: kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
@@ -175,5 +193,60 @@
  *   opt_level.line_numbers_kept_at_levels_0_to_2, opt_level.line_numbers_dropped_at_level_3
  */
 #define MICROPY_PY_SYS (1)
+
+/* feature memoryview: The memoryview builtin exists.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_PY_BUILTINS_MEMORYVIEW (1)
+
+/* feature io_stringio: io.StringIO and io.BytesIO exist.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_PY_IO (1)
+
+/* feature source_line: Tracebacks carry source line numbers (at optimisation level 0).
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_ENABLE_SOURCE_LINE (1)
+
+/* feature bytecode: Code is compiled to bytecode and run by the VM (not by the native emitter, as under
+ * `micropython -X emit=native`), so checks made between opcodes happen. A way of running
+ * code rather than a build setting: no macro.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+
+/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_EMIT_NATIVE (1)
+
+/* feature thread: The _thread module exists.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_PY_THREAD (1)
+
+/* feature thread_gil: Threads run under a global interpreter lock.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_PY_THREAD_GIL (1)
+
+/* feature select_poll: select.poll() exists, with poll() and ipoll().
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_PY_SELECT (1)
+
+/* feature asyncio: The asyncio module exists.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: (none)
+ */
+#define MICROPY_PY_ASYNCIO (1)
 
 #endif // MPCONFORM_WEBASSEMBLY_MPCONFIGPORT_MICROPYTHON_H

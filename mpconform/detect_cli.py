@@ -1,0 +1,85 @@
+"""`mpconform detect PORT`: which features the port's build is configured with, and why."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
+
+
+def _cmd_detect(args) -> int:
+    from mpconform.runners.base import RunnerError
+    from mpconform.runners.manifest import disagreements, profile_features
+    from mpconform.runners.probe import run_probe
+    from mpconform.runners.session import make_runner, open_suite
+
+    suite = open_suite(args.root, args.port)
+    overrides = {"micropython": args.micropython, "device": args.device, "firmware": args.firmware}
+    runner = make_runner(suite, overrides)
+    timeout = suite.timeout_s(args.timeout)
+    with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
+        report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
+    if "probe_error" in report.identity and not any(a.enabled is not None for a in report.features.values()):
+        raise RunnerError(f"port {args.port} did not run the probe: {report.identity['probe_error']}")
+    profile = profile_features(suite.manifest.get("features", {}))
+    notes = disagreements(profile, report.features)
+    if args.json:
+        doc = {
+            "port": args.port,
+            "implementation": report.identity,
+            "features": {
+                name: {"enabled": a.enabled, "source": "probe", "evidence": a.evidence}
+                for name, a in sorted(report.features.items())
+            },
+            "disagreements": notes,
+        }
+        json.dump(doc, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        width = max((len(n) for n in report.features), default=10)
+        for name, a in sorted(report.features.items()):
+            print(f"{name:{width}}  {STATE_WORDS[a.enabled]:8} {a.evidence}")
+        for note in notes:
+            print(f"differs from the profile: {note}")
+    if args.write:
+        return _write(args, report.features)
+    return 0
+
+
+def _write(args, answers: dict) -> int:
+    from mpconform.generator.compiler import build
+    from mpconform.generator.detected import write_detected
+    from mpconform.generator.errors import SourceErrors
+
+    path = Path(args.root) / "ports" / args.port / "port.yaml"
+    before = path.read_text(encoding="utf-8")
+    after, changed = write_detected(before, answers)
+    if not changed:
+        print(f"mpconform: ports/{args.port}/port.yaml already agrees with the probe", file=sys.stderr)
+        return 0
+    path.write_text(after, encoding="utf-8")
+    try:
+        _, _, outputs = build(args.root)
+    except SourceErrors:
+        path.write_text(before, encoding="utf-8")  # never leave a profile the compiler rejects
+        raise
+    for line in changed:
+        print(f"ports/{args.port}/port.yaml: {line}", file=sys.stderr)
+    written = outputs.write(args.root)
+    print(f"mpconform: recompiled, {len(written)} file(s) changed", file=sys.stderr)
+    return 0
+
+
+def register(subparsers) -> None:
+    d = subparsers.add_parser("detect", help="probe a port for the features its build is configured with")
+    d.add_argument("port")
+    d.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
+    d.add_argument("--device", metavar="URL", help="board runner: serial device or pyserial URL")
+    d.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner")
+    d.add_argument("--timeout", type=float, help="seconds the probe program may take (default: the profile's)")
+    d.add_argument("--json", action="store_true", help="print the answers as JSON")
+    d.add_argument("--write", action="store_true", help="record the answers in ports/PORT/port.yaml (comments kept)")
+    d.set_defaults(func=_cmd_detect)

@@ -1,0 +1,153 @@
+"""What a suite's manifest says about features, and what a behaviour's status is.
+
+The compiler records, per port, the profile's feature settings and expectations, and
+per behaviour the features it requires. Whether a behaviour runs is decided here, from
+those and from the features in force for this run: the profile's, or the ones the
+probe found on the port (`--detect`). The compiler uses the same decision to show a
+profile's statuses in the committed manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+PROFILE = "profile"
+PROBE = "probe"
+
+
+@dataclass(frozen=True)
+class FeatureState:
+    """A feature in force for a run. `enabled` None: nobody could tell (run as present)."""
+
+    enabled: bool | None
+    source: str  # "profile" or "probe"
+    evidence: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Status:
+    kind: str  # "run", "skip" or "xfail"
+    reason: str = ""
+    issue: str = ""
+
+
+def profile_features(manifest_features: dict) -> dict[str, FeatureState]:
+    """The profile's word on every feature of the spec (unlisted means present)."""
+    out = {}
+    for name, f in manifest_features.items():
+        setting = f.get("profile")
+        if setting is None:
+            out[name] = FeatureState(True, PROFILE, "not listed in the profile: present")
+        elif setting["enabled"]:
+            out[name] = FeatureState(True, PROFILE, setting.get("reason") or "enabled in the profile")
+        else:
+            out[name] = FeatureState(False, PROFILE, setting["reason"])
+    return out
+
+
+def close_over_implies(states: dict[str, FeatureState], manifest_features: dict) -> dict[str, FeatureState]:
+    """A feature whose implied feature is absent is absent too (heap_locked needs gc)."""
+    out = dict(states)
+    changed = True
+    while changed:
+        changed = False
+        for name, state in out.items():
+            if state.enabled is False:
+                continue
+            missing = [i for i in manifest_features.get(name, {}).get("implies", []) if out.get(i) and out[i].enabled is False]
+            if missing:
+                out[name] = FeatureState(False, state.source, f"needs {', '.join(missing)}, which is absent")
+                changed = True
+    return out
+
+
+def merge_probe(
+    profile: dict[str, FeatureState], answers: dict, manifest_features: dict
+) -> dict[str, FeatureState]:
+    """Features in force with --detect: the probe's answers; where it could not tell, the profile's."""
+    out = {}
+    for name, state in profile.items():
+        answer = answers.get(name)
+        if answer is None:
+            out[name] = FeatureState(state.enabled, PROFILE, f"{state.evidence} (not probed)")
+        elif answer.enabled is None:
+            out[name] = FeatureState(state.enabled, PROFILE, f"{state.evidence} (probe could not tell: {answer.evidence})")
+        else:
+            out[name] = FeatureState(answer.enabled, PROBE, answer.evidence)
+    return close_over_implies(out, manifest_features)
+
+
+def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
+    """One line per feature where the profile and the port's probe differ."""
+    lines = []
+    for name, state in sorted(profile.items()):
+        answer = answers.get(name)
+        if answer is None or answer.enabled is None or answer.enabled == state.enabled:
+            continue
+        says = "present" if answer.enabled else "absent"
+        profile_says = "present" if state.enabled else "absent"
+        lines.append(f"{name}: profile says {profile_says}, the port's probe says {says} ({answer.evidence})")
+    return lines
+
+
+def release_key(release: str) -> tuple:
+    """v1.22.0 -> (1, 22, 0); anything unparsable sorts first."""
+    parts = []
+    for piece in release.lstrip("v").split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def decide(
+    test: dict,
+    features: dict[str, FeatureState],
+    expectations: dict,
+    *,
+    can_interact: bool = True,
+    runner_name: str = "",
+    docs_release: str | None = None,
+) -> Status:
+    """Run, skip (with why) or expect to fail (with why) one behaviour."""
+    missing = [f for f in test.get("requires", []) if f in features and features[f].enabled is False]
+    if missing:
+        return Status("skip", "; ".join(f"feature {f} absent: {features[f].evidence}" for f in missing))
+    if test.get("interact") and not can_interact:
+        return Status("skip", f"sends input while it runs, which the {runner_name or 'this'} runner cannot do")
+    since = test.get("since")
+    if docs_release and since and release_key(since) > release_key(docs_release):
+        return Status("skip", f"documented from {since}, after the docs of {docs_release} this run checks")
+    exp = expectations.get(test["id"])
+    if exp:
+        return Status("xfail", exp["reason"], exp.get("issue", ""))
+    return Status("run")
+
+
+def _macros(feature: dict) -> str:
+    return ", ".join(f"{m['name']}={m['value']}" for m in feature.get("macros", []))
+
+
+def explain_requirements(test: dict, features: dict[str, FeatureState], manifest_features: dict) -> str:
+    """Why a failure may be a configuration or version gap: what the behaviour needs, with
+    each feature's macros and first release, and the release its claim first held."""
+    parts = []
+    for name in test.get("requires", []):
+        info = manifest_features.get(name, {})
+        text = name
+        extra = [x for x in (_macros(info), f"since {info['since']}" if info.get("since") else "") if x]
+        if extra:
+            text += f" ({'; '.join(extra)})"
+        state = features.get(name)
+        if state is not None:
+            text += f" [{'present' if state.enabled else 'absent' if state.enabled is False else 'unknown'}: {state.source}]"
+        parts.append(text)
+    lines = []
+    if parts:
+        lines.append("needs: " + ", ".join(parts))
+    if test.get("since"):
+        lines.append(f"documented behaviour since {test['since']}: a port built from older sources differs here")
+    return "\n".join(lines)

@@ -1,0 +1,199 @@
+"""Feature detection: the probe program on the real unix port, a build without the
+micropython module, probes that hang, and what a run does with the answers."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+from mpconform.runners.manifest import FeatureState, decide, merge_probe, profile_features
+from mpconform.runners.probe import Answer, FeatureProbe, program, run_probe
+from mpconform.runners.unix import UnixRunner, find_micropython
+
+
+def _wrapper(tmp_path: Path, sed: str) -> str:
+    """A `micropython` that runs each script after a sed edit: a build that differs."""
+    path = tmp_path / "micropython-variant"
+    path.write_text(
+        f'#!/bin/sh\ntmp="$(mktemp -d)"\ntrap \'rm -rf "$tmp"\' EXIT\n'
+        f'sed -e {shlex.quote(sed)} "$1" > "$tmp/$1"\ncd "$tmp" && {find_micropython()} "$1"\n'
+    )
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+@pytest.fixture
+def no_module_binary(tmp_path) -> str:
+    # Every `import micropython` names a module that does not exist, as on a build
+    # configured without MICROPY_PY_MICROPYTHON (upstream's minimal variant).
+    return _wrapper(tmp_path, "s/import micropython\\b/import no_micropython_module_here/g")
+
+
+def test_detect_reports_each_feature_with_evidence(cli, root):
+    status, out, _ = cli("--root", root, "detect", "unix", "--json")
+    assert status == 0
+    doc = json.loads(out)
+    features = doc["features"]
+    spec = json.loads((root / "suites" / "unix" / "manifest.json").read_text())["features"]
+    assert set(features) == set(spec)  # every feature of the spec gets an answer
+    assert features["micropython_module"]["enabled"] is True
+    assert features["ringio"] == {"enabled": True, "source": "probe", "evidence": "micropython.RingIO"}
+    # Configured off in the PyPI build: said so, with what the probe saw.
+    assert features["heap_locked"]["enabled"] is False
+    assert "32 bytes" in features["gc_32bit_blocks"]["evidence"]
+    assert features["stack_check"]["enabled"] is True  # decided from what mem_info() printed
+    assert doc["implementation"]["name"] == "micropython"
+
+
+def test_probe_program_uses_no_syntax_small_builds_lack(root):
+    import ast
+
+    manifest = json.loads((root / "suites" / "unix" / "manifest.json").read_text())
+    probes = [FeatureProbe(n, f["probe"], f["probe_output"]) for n, f in manifest["features"].items()]
+    tree = ast.parse(program(probes))
+    banned = (ast.JoinedStr, ast.Slice, ast.NamedExpr)
+    assert not [type(n).__name__ for n in ast.walk(tree) if isinstance(n, banned)]
+
+
+def test_hanging_probe_is_unknown_and_the_others_still_answer(tmp_path):
+    probes = [
+        FeatureProbe("before", "return True, 'first'"),
+        FeatureProbe("hangs", "while True:\n    pass"),
+        FeatureProbe("after", "return False, 'third'"),
+    ]
+    with UnixRunner({}) as runner:
+        report = run_probe(runner, tmp_path, probes, timeout_s=1.0)
+    assert report.features["before"] == Answer(True, "first")
+    assert report.features["after"] == Answer(False, "third")
+    assert report.features["hangs"].enabled is None
+    assert "stopped the port" in report.features["hangs"].evidence
+    assert report.identity["name"] == "micropython"
+
+
+def test_probe_that_raises_cannot_tell_and_import_error_means_absent(tmp_path):
+    probes = [
+        FeatureProbe("raises", "raise OSError(5)"),
+        FeatureProbe("missing_module", "import no_such_module_anywhere\nreturn True"),
+        FeatureProbe("exits", "raise SystemExit(3)"),
+        FeatureProbe("by_output", "print('limit 100 out of 200')", r"\d+ out of \d+"),
+        FeatureProbe("by_output_absent", "print('nothing here')", r"\d+ out of \d+"),
+    ]
+    with UnixRunner({}) as runner:
+        report = run_probe(runner, tmp_path, probes, timeout_s=5.0)
+    f = report.features
+    assert f["raises"].enabled is None and "OSError" in f["raises"].evidence
+    assert f["missing_module"].enabled is False and "ImportError" in f["missing_module"].evidence
+    assert f["exits"].enabled is None
+    assert f["by_output"].enabled is True
+    assert f["by_output_absent"].enabled is False
+
+
+def test_build_without_micropython_module_skips_everything_with_detect(cli, root, no_module_binary, tmp_path):
+    out_json = tmp_path / "r.json"
+    status, out, _ = cli("--root", root, "run", "unix", "--micropython", no_module_binary, "--detect", "-j", "2",
+                         "--json", out_json)
+    assert status == 0, out
+    assert "has no micropython module" in out
+    doc = json.loads(out_json.read_text())
+    assert doc["features"]["micropython_module"] == {
+        "enabled": False, "source": "probe", "evidence": doc["features"]["micropython_module"]["evidence"]}
+    assert {r["outcome"] for r in doc["results"]} == {"skip"}
+    assert all("micropython_module absent" in r["detail"] for r in doc["results"])
+    assert doc["detect"] is True
+
+
+def test_without_detect_the_disagreement_is_printed_and_recorded(cli, root, no_module_binary, tmp_path):
+    out_json = tmp_path / "r.json"
+    status, out, _ = cli("--root", root, "run", "unix", "--micropython", no_module_binary, "-k", "stack_use.*",
+                         "--json", out_json)
+    assert status == 1  # the profile says the module is there: its behaviours fail
+    assert "micropython_module: profile says present, the port's probe says absent" in out
+    doc = json.loads(out_json.read_text())
+    assert doc["features"]["micropython_module"]["source"] == "profile"
+    assert any("micropython_module" in note for note in doc["feature_notes"])
+    failed = [r for r in doc["results"] if r["outcome"] == "fail"]
+    assert failed and all("needs: " in r["detail"] and "MICROPY_PY_MICROPYTHON=1" in r["detail"] for r in failed)
+
+
+def test_drift_port_runs_on_a_build_without_the_module(cli, root, no_module_binary):
+    status, out, err = cli("--root", root, "drift", "port", "unix", "--micropython", no_module_binary)
+    assert status in (0, 1), err
+    assert "Traceback" not in out + err
+
+
+def test_detect_on_a_port_that_cannot_start_exits_2(cli, root, tmp_path):
+    status, _, err = cli("--root", root, "detect", "unix", "--micropython", tmp_path / "nothing-here")
+    assert status == 2
+    assert "micropython binary not found" in err
+
+
+def test_detect_write_records_answers_and_keeps_comments(cli, project_copy, no_module_binary):
+    profile = project_copy / "ports" / "unix" / "port.yaml"
+    before = profile.read_text()
+    status, _, err = cli("--root", project_copy, "detect", "unix", "--micropython", no_module_binary, "--write")
+    assert status == 0, err
+    after = profile.read_text()
+    assert "# The unix port, 'standard' variant" in after  # comments kept
+    setting = yaml.safe_load(after)["features"]["micropython_module"]
+    assert setting["enabled"] is False and setting["reason"].startswith("detected by `mpconform detect`")
+    assert after != before
+    manifest = json.loads((project_copy / "suites" / "unix" / "manifest.json").read_text())
+    assert all(t["status"] == "skip" for t in manifest["tests"])  # recompiled
+
+
+def test_status_decided_from_probed_features():
+    declared = {"a": {"implies": []}, "b": {"implies": ["a"]}}
+    profile = profile_features({"a": {"profile": {"enabled": False, "reason": "said so"}}, "b": {}})
+    found = merge_probe(profile, {"a": Answer(True, "a exists"), "b": Answer(None, "could not tell")}, declared)
+    assert found["a"] == FeatureState(True, "probe", "a exists")
+    assert found["b"].enabled is True and found["b"].source == "profile"
+    absent = merge_probe(profile, {"a": Answer(False, "no a"), "b": Answer(True, "b exists")}, declared)
+    assert absent["b"].enabled is False and "needs a" in absent["b"].evidence
+    test = {"id": "x.y", "requires": ["b"], "interact": []}
+    assert decide(test, found, {}).kind == "run"
+    assert decide(test, absent, {}).kind == "skip"
+    interactive = {"id": "x.z", "requires": [], "interact": [{"after": "ready", "send": "\x03"}]}
+    skipped = decide(interactive, found, {}, can_interact=False, runner_name="webassembly")
+    assert skipped.kind == "skip" and "webassembly runner cannot" in skipped.reason
+    later = {"id": "x.w", "requires": [], "since": "v1.24.0"}
+    assert decide(later, found, {}, docs_release="v1.22.0").kind == "skip"
+    assert decide(later, found, {}, docs_release="v1.24.0").kind == "run"
+
+
+def test_unix_runner_delivers_ctrl_c_as_a_terminal_would(tmp_path):
+    script = tmp_path / "t.py"
+    script.write_text(
+        "import time\nprint('ready')\ntry:\n    for i in range(300):\n        time.sleep_ms(10)\n"
+        "    print('no interrupt')\nexcept KeyboardInterrupt:\n    print('KeyboardInterrupt')\n"
+        "import sys\nprint(repr(sys.stdin.read(2)))\n"
+    )
+    with UnixRunner({}) as runner:
+        ex = runner.execute(script, 5.0, interact=(("ready", "\x03"), ("KeyboardInterrupt", "ab")))
+    assert ex.output.splitlines() == ["ready", "KeyboardInterrupt", "'ab'"]
+    assert ex.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("probe", "message"),
+    [
+        ("return f'{sys.platform}' != ''", "probe uses f-strings, which small builds cannot compile"),
+        ("return sys.platform[:2] == 'li'", "probe uses slices, which small builds cannot compile"),
+        ("return (", "probe does not parse"),
+    ],
+)
+def test_a_probe_small_builds_cannot_compile_is_a_file_line_error(cli, project_copy, probe, message):
+    path = project_copy / "spec" / "micropython.yaml"
+    text = path.read_text()
+    old = "      return hasattr(micropython, 'RingIO'), 'micropython.RingIO'\n"
+    assert old in text
+    path.write_text(text.replace(old, f"      {probe}\n"))
+    line = text[: text.index(old)].count("\n")
+    status, _, err = cli("--root", project_copy, "compile")
+    assert status == 1
+    first = err.strip().splitlines()[0]
+    assert first.startswith("spec/micropython.yaml:") and "features.ringio.probe" in first and message in first, err
+    assert int(first.split(":")[1]) in (line, line + 1), (first, line)
