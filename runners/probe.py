@@ -54,11 +54,14 @@ def _exec(src):
         return False, 'NameError ' + repr(e.args) + ' running ' + repr(src)
     return True, 'compiled and ran ' + repr(src)
 def _traceback(fn):
-    import io
+    try:
+        import io
+        b = io.StringIO()
+    except (ImportError, AttributeError):
+        raise RuntimeError('no io.StringIO to capture a traceback in')
     try:
         fn()
     except Exception as e:
-        b = io.StringIO()
         sys.print_exception(e, b)
         return b.getvalue()
     return ''
@@ -71,21 +74,23 @@ try:
     _raise_in_bytecode = _g['f']
 except Exception:
     pass
+def _run(name, probe):
+    print('mpconform-feature-begin', name)
+    try:
+        r = probe()
+    except ImportError as e:
+        r = (False, 'ImportError ' + repr(e.args))
+    except BaseException as e:
+        r = (None, repr(e))
+    print('mpconform-feature-end', name, repr(r))
 """
 
-# One feature; NAME and BODY are filled in. ImportError means the module is missing:
-# the feature is absent. Anything else raised means the probe cannot tell.
+# One feature: its body as a function, run by _run. ImportError means the module is
+# missing: the feature is absent. Anything else raised means the probe cannot tell.
 ONE_PROBE = """\
-print('mpconform-feature-begin', NAME)
 def _probe():
 BODY
-try:
-    _r = _probe()
-except ImportError as e:
-    _r = (False, 'ImportError ' + repr(e.args))
-except BaseException as e:
-    _r = (None, repr(e))
-print('mpconform-feature-end', NAME, repr(_r))
+_run(NAME, _probe)
 """
 
 

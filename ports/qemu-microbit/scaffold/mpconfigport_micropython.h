@@ -177,16 +177,16 @@
 #define MICROPY_PY_SYS (1)
 
 /* feature memoryview: The memoryview builtin exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: no memoryview builtin
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_BUILTINS_MEMORYVIEW (1)
+#define MICROPY_PY_BUILTINS_MEMORYVIEW (0)
 
 /* feature io_stringio: io.StringIO and io.BytesIO exist.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named 'io'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_IO (1)
+#define MICROPY_PY_IO (0)
 
 /* feature source_line: Tracebacks carry source line numbers (at optimisation level 0).
  * enables APIs: (none directly; behaviours below need it)
@@ -208,27 +208,27 @@
 #define MICROPY_EMIT_NATIVE (1)
 
 /* feature thread: The _thread module exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD (1)
+#define MICROPY_PY_THREAD (0)
 
 /* feature thread_gil: Threads run under a global interpreter lock.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD_GIL (1)
+#define MICROPY_PY_THREAD_GIL (0)
 
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named 'select'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_SELECT (1)
+#define MICROPY_PY_SELECT (0)
 
 /* feature asyncio: The asyncio module exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named 'asyncio'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_ASYNCIO (1)
+#define MICROPY_PY_ASYNCIO (0)
 
 #endif // MPCONFORM_QEMU_MICROBIT_MPCONFIGPORT_MICROPYTHON_H

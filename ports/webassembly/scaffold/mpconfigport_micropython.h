@@ -220,22 +220,23 @@
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: SyntaxError ('invalid micropython decorator',) compiling
+ *   '@micropython.native<U+005C>ndef f():<U+005C>n return 1<U+005C>nf()<U+005C>n'
+ * skips 0 behaviour(s)
  */
-#define MICROPY_EMIT_NATIVE (1)
+#define MICROPY_EMIT_NATIVE (0)
 
 /* feature thread: The _thread module exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD (1)
+#define MICROPY_PY_THREAD (0)
 
 /* feature thread_gil: Threads run under a global interpreter lock.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD_GIL (1)
+#define MICROPY_PY_THREAD_GIL (0)
 
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * enables APIs: (none directly; behaviours below need it)
