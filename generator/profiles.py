@@ -44,6 +44,7 @@ class Profile:
     expectations: dict[str, dict]
     source: str
     settings: dict[str, dict] = field(default_factory=dict)  # feature -> {enabled, reason}, as written
+    expect_firmware: dict | None = None  # a run against other firmware stops before it starts
 
     def feature_enabled(self, name: str) -> bool:
         return name not in self.disabled
@@ -95,6 +96,7 @@ def load_profile(root: Path, port: str, spec: Spec) -> Profile:
         expectations=data.get("expectations", {}),
         source=rel,
         settings={name: dict(setting) for name, setting in data.get("features", {}).items()},
+        expect_firmware=dict(data["expect_firmware"]) if data.get("expect_firmware") else None,
     )
     for bid in profile.expectations:
         if bid not in ids:

@@ -100,4 +100,6 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
         "expectations": profile.expectations,
         "tests": tests,
     }
+    if profile.expect_firmware:
+        manifest["expect_firmware"] = profile.expect_firmware
     return {f"{base}/manifest.json": (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()}

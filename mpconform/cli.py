@@ -100,6 +100,7 @@ COMMAND_MODULES: list[str] = [
     "mpconform.expectations_cli",
     "mpconform.devices_cli",
     "mpconform.detect_cli",
+    "mpconform.compare_cli",
 ]
 
 

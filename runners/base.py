@@ -46,6 +46,10 @@ class Runner(abc.ABC):
             return str(exc)
         return None
 
+    def describe_target(self) -> dict:
+        """What this runner drives, for the results' provenance (kind and address)."""
+        return {"kind": self.name}
+
     def open(self) -> None:
         """Acquire the port (start an emulator, open a serial line)."""
 

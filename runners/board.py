@@ -136,6 +136,10 @@ class BoardRunner(Runner):
             why = f"no serial device at {device} (pass --device)"
         return why
 
+    def describe_target(self) -> dict:
+        kind = self.config.target["kind"] if self.config.target else "serial"
+        return {"kind": kind, "address": self.url}
+
     @property
     def url(self) -> str:
         return self.transport.url if self.transport else (self.config.device or "?")

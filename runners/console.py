@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .provenance import version_text
 from .results import UNEXPECTED, Result, breakdown_line, summarize, summary_line
 
 PROGRESS = {"pass": ".", "fail": "F", "skip": "s", "xfail": "x", "xpass": "X", "timeout": "T", "crash": "C", "error": "E"}
@@ -21,8 +22,7 @@ class ConsoleReporter:
 
     def header(self, implementation: dict, count: int) -> None:
         name = implementation.get("name", "?")
-        parts = [str(v) for v in implementation.get("version", []) if v != ""]
-        version = ".".join(parts[:3]) + "".join(f"-{p}" for p in parts[3:]) or "?"
+        version = version_text(implementation)
         build = implementation.get("_build") or implementation.get("_machine") or ""
         self.stream.write(f"mpconform: port {self.port}: {name} {version} {build}".rstrip() + f"; {count} behaviours\n")
         self.stream.flush()

@@ -145,6 +145,7 @@ class QemuRunner(BoardRunner):
             raise RunnerError(f"{options.get('qemu') or QEMU} not found; install Debian's qemu-system-arm "
                               "(python ports/install.py qemu)")
         self.qemu_target = QemuTarget(qemu, args_for(str(Path(firmware).resolve())))
+        self.machine, self.firmware = machine, str(Path(firmware).resolve())
         self.chunk = int(options.get("chunk", 256))
         self.chunk_delay_s = float(options.get("chunk_delay_s", 0.01))
         own = ("machine", "firmware", "qemu", "micropython", "chunk", "chunk_delay_s")
@@ -158,6 +159,9 @@ class QemuRunner(BoardRunner):
     # The board runner's own check looks for a serial device; ours is made at open(),
     # so the generic check (can the runner be built from these options?) applies.
     unavailable_reason = classmethod(Runner.unavailable_reason.__func__)
+
+    def describe_target(self) -> dict:
+        return {"kind": "qemu", "machine": self.machine, "firmware": self.firmware, "address": self.qemu_target.url}
 
     def open(self) -> None:
         if self.qemu_target.proc is None:

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .provenance import flat_properties
+
 OUTCOMES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "crash", "error")
 UNEXPECTED = frozenset({"fail", "xpass", "timeout", "crash", "error"})
 RESULTS_FORMAT = 1
@@ -107,6 +109,8 @@ def write_junit(path: Path, doc: dict) -> None:
     props = ET.SubElement(suite, "properties")
     for key, value in sorted(doc["implementation"].items()):
         ET.SubElement(props, "property", name=str(key), value=_xml_safe(str(value)))
+    for key, value in flat_properties(doc.get("provenance") or {}):
+        ET.SubElement(props, "property", name=key, value=_xml_safe(value))
     for r in doc["results"]:
         case = ET.SubElement(
             suite, "testcase", classname=f"{doc['port']}.{r['api']}", name=r["id"], time=f"{r['duration_s']:.3f}"

@@ -15,6 +15,8 @@ from .console import ConsoleReporter
 from .harness import RunState, Suite, run_suite
 from .manifest import close_over_implies, disagreements, merge_probe, profile_features
 from .probe import run_probe
+from .provenance import collect as collect_provenance
+from .provenance import firmware_mismatch, now
 from .results import UNEXPECTED, ResultLog, document, write_json, write_junit
 
 
@@ -92,9 +94,14 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     implementation: dict = {}
     decision = FeatureDecision({}, [])
     aborted = ""
+    started = now()
     with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
         report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
         implementation = report.identity
+        mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
+        if mismatch:
+            raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.get('profile')}: "
+                              f"expect_firmware): {mismatch}; nothing was run")
         decision = decide_features(suite, report.features, opts.detect)
         suite.features_in_force = decision.states
         tests = suite.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
@@ -117,6 +124,8 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
             run_suite(suite, runner, todo, jobs=opts.jobs, timeout_s=timeout, on_result=on_result, state=state)
         except RunnerError as exc:
             aborted = str(exc)
+    target = runner.describe_target()
+    target["tests"] = [r.id for r in state.results.values() if r.outcome != "skip" and r.id not in previous]
     order = {t["id"]: i for i, t in enumerate(selected)}
     results = sorted(state.results.values(), key=lambda r: order[r.id])
     incomplete = state.interrupted or bool(aborted)
@@ -126,6 +135,7 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     doc["detect"] = opts.detect
     if opts.docs_release:
         doc["docs_release"] = opts.docs_release
+    doc["provenance"] = collect_provenance(root, suite.manifest, runner, implementation, [target], started, now())
     if opts.json_path:
         write_json(opts.json_path, doc)
         log.close()

@@ -57,6 +57,9 @@ class UnixRunner(ProcessRunner):
         if self.prelude and not Path(self.prelude).is_file():
             raise RunnerError(f"prelude file not found: {self.prelude}")
 
+    def describe_target(self) -> dict:
+        return {"kind": "process", "binary": self.binary, "args": self.args, "prelude": self.prelude}
+
     def open(self) -> None:
         if self.prelude and self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-prelude-")

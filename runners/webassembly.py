@@ -45,6 +45,9 @@ class WebAssemblyRunner(ProcessRunner):
             if options.get(key):
                 self.extra += [f"--{key}", str(int(options[key]))]
 
+    def describe_target(self) -> dict:
+        return {"kind": "node", "node": self.node, "module": str(self.module)}
+
     def command(self, script: Path) -> list[str]:
         return [self.node, str(DRIVER), "--module", str(self.module), *self.extra, script.name]
 

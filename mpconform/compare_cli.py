@@ -1,0 +1,33 @@
+"""`mpconform compare OLD.json NEW.json`: what changed since the last run; exit 1 on a regression."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def _cmd_compare(args) -> int:
+    from mpconform.generator.compare import compare_files, render_markdown, render_text
+    from mpconform.runners.results import ResultsFileError
+
+    try:
+        cmp = compare_files(Path(args.old), Path(args.new))
+    except ResultsFileError as exc:
+        print(f"mpconform: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(render_text(cmp))
+    if args.markdown:
+        try:
+            Path(args.markdown).write_text(render_markdown(cmp), encoding="utf-8")
+        except OSError as exc:
+            print(f"mpconform: cannot write {args.markdown}: {exc.strerror}", file=sys.stderr)
+            return 2
+    return 1 if cmp.regressions else 0
+
+
+def register(subparsers) -> None:
+    c = subparsers.add_parser("compare", help="regressions and fixes between two results files (exit 1 on a regression)")
+    c.add_argument("old", metavar="OLD.json", help="the baseline run (`mpconform run --json`)")
+    c.add_argument("new", metavar="NEW.json", help="the run to check")
+    c.add_argument("--markdown", metavar="FILE", help="write the comparison as Markdown (fits a pull-request comment)")
+    c.set_defaults(func=_cmd_compare)
