@@ -6,6 +6,7 @@ every session is pinned to 3.11."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -108,3 +109,7 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     session.run("python", "benchmarks/bench_unix.py", "-j", _jobs(), *session.posargs)
     session.run("python", "benchmarks/bench_board.py")
+    if shutil.which("qemu-system-arm"):
+        session.run("python", "benchmarks/bench_shard.py")
+    else:
+        session.log("bench_shard skipped: qemu-system-arm is not installed (mpconform install qemu, or apt-get)")

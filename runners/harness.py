@@ -109,6 +109,8 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
     steps = tuple((s["after"], s["send"]) for s in test.get("interact") or ())
     ex = runner.execute(script, timeout, interact=steps) if steps else runner.execute(script, timeout)
     outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}))
+    if ex.note:
+        detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
     return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), detail)
 
 

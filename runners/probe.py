@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,12 +207,29 @@ class ProbeReport:
 
 
 def run_probe(runner: Runner, workdir: Path, probes: list[FeatureProbe], timeout_s: float = 10.0) -> ProbeReport:
-    """Identity and feature answers from the port; never raises for what the port does."""
+    """Identity and feature answers from the port; never raises for what the port does.
+
+    A runner that drives several instances at once (a pool) gets the probes in as many
+    parts, run side by side; each part carries the identity request too."""
+    parts = max(1, min(runner.max_parallel or 1, len(probes)))
+    if parts == 1:
+        return _probe_in_turn(runner, workdir / "mpconform_probe.py", list(probes), timeout_s)
+    chunks = [probes[i::parts] for i in range(parts)]
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        reports = list(pool.map(lambda ic: _probe_in_turn(runner, workdir / f"mpconform_probe{ic[0]}.py", ic[1], timeout_s),
+                                enumerate(chunks)))
+    identity = next((r.identity for r in reports if "probe_error" not in r.identity), reports[0].identity)
+    answers: dict[str, Answer] = {}
+    for r in reports:
+        answers.update(r.features)
+    return ProbeReport(identity, {p.name: answers[p.name] for p in probes if p.name in answers})
+
+
+def _probe_in_turn(runner: Runner, script: Path, probes: list[FeatureProbe], timeout_s: float) -> ProbeReport:
     identity: dict = {}
     answers: dict[str, Answer] = {}
     batches = [list(probes)]
     first = True
-    script = workdir / "mpconform_probe.py"
     while batches or first:
         batch = batches.pop(0) if batches else []
         script.write_text(program(batch, identity=first), encoding="utf-8")

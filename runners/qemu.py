@@ -160,6 +160,10 @@ class QemuRunner(BoardRunner):
     # so the generic check (can the runner be built from these options?) applies.
     unavailable_reason = classmethod(Runner.unavailable_reason.__func__)
 
+    @classmethod
+    def can_multiply(cls, options: dict) -> bool:
+        return True  # each instance starts its own QEMU on its own port
+
     def describe_target(self) -> dict:
         return {"kind": "qemu", "machine": self.machine, "firmware": self.firmware, "address": self.qemu_target.url}
 

@@ -14,6 +14,7 @@ from .base import Runner, RunnerError
 from .console import ConsoleReporter
 from .harness import RunState, Suite, run_suite
 from .manifest import close_over_implies, disagreements, merge_probe, profile_features
+from .pool import RunnerPool
 from .probe import run_probe
 from .provenance import collect as collect_provenance
 from .provenance import firmware_mismatch, now
@@ -30,6 +31,7 @@ class RunOptions:
     verbose: bool = False
     runner_overrides: dict | None = None
     resume_path: Path | None = None  # an interrupted run's .jsonl: skip what it measured
+    devices: list[str] | None = None  # several boards of one profile: the suite is shared between them
     detect: bool = False  # features from the port's probe instead of the profile
     docs_release: str | None = None  # check the docs as they stood at this release
 
@@ -43,11 +45,18 @@ def open_suite(root: Path, port: str) -> Suite:
     return Suite.load(directory)
 
 
-def make_runner(suite: Suite, overrides: dict | None = None) -> Runner:
+def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, devices: list[str] | None = None) -> Runner:
+    """The suite's runner with its options (overrides win). Several devices, or -j N on an
+    emulated board, give a pool of instances that share the suite."""
     spec = suite.manifest["runner"]
     options = dict(spec.get("options", {}))
     options.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return load_runner(spec["name"])(options)
+    cls = load_runner(spec["name"])
+    if devices and len(devices) > 1:
+        return RunnerPool([cls({**options, "device": d}) for d in devices])
+    if jobs > 1 and cls.max_parallel == 1 and cls.can_multiply(options):
+        return RunnerPool([cls(options) for _ in range(jobs)])
+    return cls(options)
 
 
 def _selector(patterns: list[str] | None):
@@ -88,7 +97,9 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
         print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(selected) - len(previous)} to run")
     timeout = suite.timeout_s(opts.timeout_s)
     reporter = ConsoleReporter(port, opts.verbose)
-    runner = make_runner(suite, opts.runner_overrides)
+    runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices)
+    # a pool deals the suite out to all its instances at once
+    jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
     log = None
     state = RunState(results=dict(previous))
     implementation: dict = {}
@@ -121,11 +132,18 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
 
         try:
             todo = [t for t in tests if t["id"] not in previous]
-            run_suite(suite, runner, todo, jobs=opts.jobs, timeout_s=timeout, on_result=on_result, state=state)
+            run_suite(suite, runner, todo, jobs=jobs, timeout_s=timeout, on_result=on_result, state=state)
         except RunnerError as exc:
             aborted = str(exc)
-    target = runner.describe_target()
-    target["tests"] = [r.id for r in state.results.values() if r.outcome != "skip" and r.id not in previous]
+    targets = runner.targets()
+    if targets is not None:
+        measured = {t["id"] for t in selected}  # not the probe's programs
+        for target in targets:
+            target["tests"] = [t for t in target["tests"] if t in measured]
+    else:
+        target = runner.describe_target()
+        target["tests"] = [r.id for r in state.results.values() if r.outcome != "skip" and r.id not in previous]
+        targets = [target]
     order = {t["id"]: i for i, t in enumerate(selected)}
     results = sorted(state.results.values(), key=lambda r: order[r.id])
     incomplete = state.interrupted or bool(aborted)
@@ -135,7 +153,7 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     doc["detect"] = opts.detect
     if opts.docs_release:
         doc["docs_release"] = opts.docs_release
-    doc["provenance"] = collect_provenance(root, suite.manifest, runner, implementation, [target], started, now())
+    doc["provenance"] = collect_provenance(root, suite.manifest, runner, implementation, targets, started, now())
     if opts.json_path:
         write_json(opts.json_path, doc)
         log.close()

@@ -1,0 +1,84 @@
+"""One run shared between several instances of a port (-j N on an emulated board):
+the same results as one instance, each instance's tests recorded, and an instance
+that dies mid-run costs no result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path: Path, name: str, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    out = tmp_path / f"{name}.json"
+    proc = subprocess.run([sys.executable, "-m", "mpconform.cli", "run", *args, "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return proc, json.loads(out.read_text())
+
+
+def _outcomes(doc: dict) -> dict:
+    return {r["id"]: r["outcome"] for r in doc["results"]}
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_two_pty_boards_give_the_results_of_one(tmp_path):
+    one, single = _run(tmp_path, "one", "unix-pty", "-k", "heap_lock", "-k", "const")
+    two, pooled = _run(tmp_path, "two", "unix-pty", "-k", "heap_lock", "-k", "const", "-j", "2")
+    assert one.returncode == two.returncode == 0, two.stdout + two.stderr
+    assert _outcomes(pooled) == _outcomes(single)
+    assert pooled["features"] == single["features"]
+    targets = pooled["provenance"]["targets"]
+    assert len(targets) == 2 and all(t["tests"] for t in targets)
+    ran = sorted(t for target in targets for t in target["tests"])
+    assert ran == sorted(r["id"] for r in pooled["results"] if r["outcome"] != "skip")
+
+
+def test_an_instance_killed_mid_run_loses_no_result(tmp_path):
+    _, clean = _run(tmp_path, "clean", "unix-pty")
+    out = tmp_path / "pooled.json"
+    proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", "unix-pty", "-j", "2", "--json", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        log = out.with_suffix(".jsonl")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 20):
+            time.sleep(0.05)
+        relays = [p for p in _children(proc.pid) if "pty_target" in _cmdline(p)]
+        assert len(relays) == 2, relays
+        os.kill(relays[0], signal.SIGKILL)  # one board gone for good, mid-run
+        output, _ = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, output
+    pooled = json.loads(out.read_text())
+    assert _outcomes(pooled) == _outcomes(clean)
+    targets = pooled["provenance"]["targets"]
+    dropped = [t for t in targets if "dropped" in t]
+    assert len(dropped) == 1, targets
+    survivor = [t for t in targets if "dropped" not in t][0]
+    assert len(survivor["tests"]) > len(dropped[0]["tests"])
