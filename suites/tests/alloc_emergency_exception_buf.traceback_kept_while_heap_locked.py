@@ -15,4 +15,4 @@ f()
 # behaviour: 'alloc_emergency_exception_buf.traceback_kept_while_heap_locked'
 # doc: 'alloc_emergency_exception_buf(size)': 'give useful traceback information in these situations'
 # claim: 'An exception raised and caught with the heap locked can be printed after unlocking with a traceback naming the function and line of the raise.'
-# requires: 'emergency_exception_buf, gc, micropython_module, sys_print_exception'
+# requires: 'bytecode, emergency_exception_buf, gc, micropython_module, source_line, sys_print_exception'

@@ -14,4 +14,4 @@ for lvl in (0, 1, 2):
 # behaviour: 'opt_level.line_numbers_kept_at_levels_0_to_2'
 # doc: 'opt_level([level])': 'at levels 0, 1 and 2 source-code line number are stored'
 # claim: 'A traceback from code compiled at levels 0, 1 and 2 reports the true line (line 2) of the raise.'
-# requires: 'compiler, exec, micropython_module, sys_print_exception'
+# requires: 'bytecode, compiler, exec, micropython_module, source_line, sys_print_exception'
