@@ -103,6 +103,7 @@ COMMAND_MODULES: list[str] = [
     "mpconform.devices_cli",
     "mpconform.detect_cli",
     "mpconform.compare_cli",
+    "mpconform.export_cli",
 ]
 
 
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         for err in exc.errors:
             print(err, file=sys.stderr)
         return 1
-    except (SourceError, RootNotFound, UnknownPort, RunnerError, FileNotFoundError) as exc:
+    except (SourceError, RootNotFound, UnknownPort, RunnerError, FileNotFoundError, FileExistsError) as exc:
         print(f"mpconform: {exc}", file=sys.stderr)
         return 2 if not isinstance(exc, SourceError) else 1
     except KeyboardInterrupt:

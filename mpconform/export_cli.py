@@ -1,0 +1,25 @@
+"""`mpconform export PORT DIR`: the port's suite for upstream's tests/run-tests.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _cmd_export(args) -> int:
+    from mpconform.runners.export import NOTE, export
+    from mpconform.runners.session import open_suite
+
+    suite = open_suite(args.root, args.port)
+    note = export(suite, Path(args.dir))
+    xfail = sum(v == "xfail" for v in note["exported"].values())
+    print(f"mpconform: {len(note['exported'])} tests written to {args.dir} ({xfail} expected to fail), "
+          f"{len(note['left_out'])} left out (reasons in {Path(args.dir) / NOTE})")
+    print(f"run them from an upstream tree: cd tests && ./run-tests.py -d {Path(args.dir).resolve()}")
+    return 0
+
+
+def register(subparsers) -> None:
+    e = subparsers.add_parser("export", help="write a port's suite as a folder upstream's run-tests.py can run")
+    e.add_argument("port")
+    e.add_argument("dir", metavar="DIR", help="folder to write (empty, or an earlier export)")
+    e.set_defaults(func=_cmd_export)
