@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import nox
 
@@ -101,6 +103,23 @@ def drift(session: nox.Session) -> None:
         check(f"spec <-> port {port}", "mpconform", "drift", "port", port)
     if failed:
         session.error(f"drift found: {', '.join(failed)}")
+
+
+@nox.session(python=PYTHON)
+def wheel(session: nox.Session) -> None:
+    """The package as users get it: build the wheel, install it alone in this session's
+    fresh venv, and run the unix suite from an empty folder, outside any checkout."""
+    session.install("build")
+    dist = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), ".")
+    session.install(str(next(dist.glob("mpconform-*.whl"))))
+    empty = Path(tempfile.mkdtemp(prefix="mpconform-wheel-"))
+    try:
+        with session.chdir(empty):
+            session.run("mpconform", "run", "unix", "-j", _jobs(), env={"MPCONFORM_ROOT": ""})
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .outputs import Outputs
-from .profiles import Profile, load_profiles
+from .profiles import Profile, load_profile_file, load_profiles
 from .render import TESTS_DIR, environment, render_suite, render_tests
 from .scaffold import check_spec, render_scaffold
 from .spec import Spec, load_spec
@@ -23,3 +23,17 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
         outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
         outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")
     return spec, profiles, outputs
+
+
+def build_profile(root: Path, profile_path: Path, cache: Path) -> Profile:
+    """A user's own profile (anywhere, possibly `extends: <port>`) compiled against this
+    project's spec into `cache` (suites/<port>/ and the shared suites/tests/), so it
+    runs like any port of the project; only what changed is rewritten."""
+    spec = load_spec(root)
+    profile = load_profile_file(root, profile_path, spec)
+    env = environment()
+    outputs = Outputs()
+    outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
+    outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
+    outputs.write(cache)
+    return profile

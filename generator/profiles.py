@@ -71,15 +71,27 @@ def load_profile(root: Path, port: str, spec: Spec) -> Profile:
     if not path.is_file():
         known = ", ".join(profile_names(root)) or "none"
         raise UnknownPort(f"unknown port '{port}': no ports/{port}/port.yaml (known ports: {known})")
-    rel = path.relative_to(root).as_posix()
+    return load_profile_file(root, path, spec, expected_port=port)
+
+
+def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | None = None) -> Profile:
+    """A profile from any file: one of this project's ports, or a user's own that may
+    start with `extends: <port>` and override what differs."""
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = str(path)
     doc = load_yaml(path, rel)
-    schema = json.loads((root / "ports" / "schema.json").read_text(encoding="utf-8"))
-    errors = [doc.error(tuple(e.absolute_path), e.message) for e in Draft202012Validator(schema).iter_errors(doc.data)]
+    errors = [doc.error(tuple(e.absolute_path), e.message) for e in Draft202012Validator(_schema(root)).iter_errors(doc.data)]
     if errors:
         raise SourceErrors(errors)
-    data = doc.data
-    if data["port"] != port:
-        errors.append(doc.error(("port",), f"must match its directory name '{port}'"))
+    data, inherited = doc.data, set()
+    if data.get("extends"):
+        base = _base_data(root, data["extends"], doc, chain=(data["port"],))
+        inherited = set(base.get("expectations", {})) - set(data.get("expectations", {}))
+        data = merge_profiles(base, data)
+    if expected_port is not None and data["port"] != expected_port:
+        errors.append(doc.error(("port",), f"must match its directory name '{expected_port}'"))
     disabled = {}
     for name, setting in data.get("features", {}).items():
         if name not in spec.features:
@@ -88,24 +100,70 @@ def load_profile(root: Path, port: str, spec: Spec) -> Profile:
             disabled[name] = setting["reason"]
     ids = {b.id: b for b in spec.behaviours}
     profile = Profile(
-        port=port,
+        port=data["port"],
         description=data["description"],
         runner=data["runner"]["name"],
         runner_options=data["runner"].get("options", {}),
         disabled=disabled,
-        expectations=data.get("expectations", {}),
+        expectations=dict(data.get("expectations", {})),
         source=rel,
         settings={name: dict(setting) for name, setting in data.get("features", {}).items()},
         expect_firmware=dict(data["expect_firmware"]) if data.get("expect_firmware") else None,
     )
-    for bid in profile.expectations:
+    for bid in list(profile.expectations):
         if bid not in ids:
             errors.append(doc.error(("expectations", bid), f"unknown behaviour '{bid}'"))
         elif profile.status(ids[bid]).kind == "skip":
-            errors.append(doc.error(("expectations", bid), "behaviour is already skipped by a disabled feature"))
+            if bid in inherited:  # the base expected it to fail; this profile does not run it at all
+                del profile.expectations[bid]
+            else:
+                errors.append(doc.error(("expectations", bid), "behaviour is already skipped by a disabled feature"))
     if errors:
         raise SourceErrors(errors)
     return profile
+
+
+def merge_profiles(base: dict, child: dict) -> dict:
+    """`child` over `base`: its own port and description, the base's runner with the
+    child's options on top, and features and expectations merged name by name."""
+    runner = dict(base["runner"])
+    if "runner" in child:
+        same = child["runner"].get("name", runner["name"]) == runner["name"]
+        runner = {"name": child["runner"].get("name", runner["name"]),
+                  "options": {**(runner.get("options", {}) if same else {}), **child["runner"].get("options", {})}}
+    merged = {
+        "port": child["port"],
+        "description": child.get("description", base["description"]),
+        "runner": runner,
+        "features": {**base.get("features", {}), **child.get("features", {})},
+        "expectations": {**base.get("expectations", {}), **child.get("expectations", {})},
+    }
+    firmware = child.get("expect_firmware", base.get("expect_firmware"))
+    if firmware:
+        merged["expect_firmware"] = firmware
+    return merged
+
+
+def _base_data(root: Path, name: str, doc, chain: tuple[str, ...]) -> dict:
+    """The resolved data of the profile `name` extends (itself possibly extending another)."""
+    if name in chain:
+        raise SourceErrors([doc.error(("extends",), "profiles extend each other in a loop: " + " -> ".join((*chain, name)))])
+    path = root / "ports" / name / "port.yaml"
+    if not path.is_file():
+        known = ", ".join(profile_names(root)) or "none"
+        raise SourceErrors([doc.error(("extends",), f"unknown port '{name}' (known ports: {known})")])
+    rel = path.relative_to(root).as_posix()
+    base_doc = load_yaml(path, rel)
+    data = base_doc.data
+    if next(Draft202012Validator(_schema(root)).iter_errors(data), None) is not None:
+        raise SourceErrors([doc.error(("extends",), f"{rel}, which this profile extends, has errors of its own")])
+    if isinstance(data, dict) and data.get("extends"):
+        return merge_profiles(_base_data(root, data["extends"], base_doc, (*chain, name)), data)
+    return data
+
+
+def _schema(root: Path) -> dict:
+    return json.loads((root / "ports" / "schema.json").read_text(encoding="utf-8"))
 
 
 def load_profiles(root: Path, spec: Spec) -> list[Profile]:

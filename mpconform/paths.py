@@ -1,8 +1,9 @@
 """Where the project's data lives (spec/, ports/, suites/).
 
-The tool works on a project checkout. The root is, in order: --root,
-$MPCONFORM_ROOT, the nearest directory above the current one holding
-spec/micropython.yaml, or the checkout this package was installed from.
+The root is, in order: --root, $MPCONFORM_ROOT, the nearest directory above the
+current one holding spec/micropython.yaml (a checkout), the checkout this package
+was installed from (an editable install), or the package itself (a wheel carries
+spec/, ports/ and suites/ inside it).
 """
 
 from __future__ import annotations
@@ -30,7 +31,17 @@ def find_root(explicit: str | os.PathLike | None = None) -> Path:
     for candidate in (here, *here.parents):
         if (candidate / MARKER).is_file():
             return candidate
-    source_checkout = Path(__file__).resolve().parent.parent
-    if (source_checkout / MARKER).is_file():
-        return source_checkout
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent, package):  # editable checkout, then installed wheel
+        if (candidate / MARKER).is_file():
+            return candidate
     raise RootNotFound(f"no {MARKER} in {here} or above; pass --root or set MPCONFORM_ROOT")
+
+
+def cache_dir(*parts: str) -> Path:
+    """Where mpconform keeps what it makes or downloads for the user (never inside the
+    installed package): $MPCONFORM_CACHE, else $XDG_CACHE_HOME/mpconform, else ~/.cache/mpconform."""
+    base = os.environ.get("MPCONFORM_CACHE")
+    if not base:
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mpconform")
+    return Path(base).joinpath(*parts)

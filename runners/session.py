@@ -34,6 +34,7 @@ class RunOptions:
     devices: list[str] | None = None  # several boards of one profile: the suite is shared between them
     detect: bool = False  # features from the port's probe instead of the profile
     docs_release: str | None = None  # check the docs as they stood at this release
+    suite_root: Path | None = None  # where the suite was compiled, when not in the project (run --profile)
 
 
 def open_suite(root: Path, port: str) -> Suite:
@@ -86,7 +87,7 @@ def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecisio
 
 def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted)."""
-    suite = open_suite(root, port)
+    suite = open_suite(opts.suite_root or root, port)
     selected = suite.tests(_selector(opts.select))
     previous = {}
     if opts.resume_path:

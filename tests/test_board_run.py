@@ -58,12 +58,6 @@ def test_full_suite_equals_unix_behaviour_by_behaviour(tmp_path, unix_outcomes, 
     assert doc["implementation"]["name"] == "micropython" and doc["implementation"]["platform"] == "linux"
 
 
-def test_features_mirror_the_unix_profile():
-    pty = yaml.safe_load((ROOT / "ports" / "unix-pty" / "port.yaml").read_text())
-    unix = yaml.safe_load((ROOT / "ports" / "unix" / "port.yaml").read_text())
-    assert pty["features"] == unix["features"]
-
-
 @pytest.fixture
 def exported(tmp_path):
     """The pty board, exported on loopback by ser2net (installed when missing)."""

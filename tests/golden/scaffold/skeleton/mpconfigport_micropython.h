@@ -17,10 +17,11 @@
 /* feature compiler: The port compiles Python source at run time (needed by opt_level and exec).
  * enables APIs: opt_level
  * behaviours: const.only_public_names_visible_to_other_code, const.runtime_variable_is_syntax_error,
- *   const.function_call_is_syntax_error, opt_level.default_is_zero,
- *   opt_level.set_returns_none, opt_level.get_returns_level_last_set,
- *   opt_level.asserts_active_at_level_0, opt_level.asserts_dropped_at_level_1_and_higher,
- *   opt_level.debug_true_at_level_0, opt_level.debug_false_at_level_1_and_higher,
+ *   const.function_call_is_syntax_error, const.false_guarded_code_eliminated,
+ *   opt_level.default_is_zero, opt_level.set_returns_none,
+ *   opt_level.get_returns_level_last_set, opt_level.asserts_active_at_level_0,
+ *   opt_level.asserts_dropped_at_level_1_and_higher, opt_level.debug_true_at_level_0,
+ *   opt_level.debug_false_at_level_1_and_higher,
  *   opt_level.line_numbers_kept_at_levels_0_to_2, opt_level.line_numbers_dropped_at_level_3,
  *   opt_level.only_affects_later_compilation, opt_level.lowering_restores_asserts
  */
@@ -30,9 +31,9 @@
  * settings.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: const.only_public_names_visible_to_other_code, const.runtime_variable_is_syntax_error,
- *   const.function_call_is_syntax_error, opt_level.asserts_active_at_level_0,
- *   opt_level.asserts_dropped_at_level_1_and_higher, opt_level.debug_true_at_level_0,
- *   opt_level.debug_false_at_level_1_and_higher,
+ *   const.function_call_is_syntax_error, const.false_guarded_code_eliminated,
+ *   opt_level.asserts_active_at_level_0, opt_level.asserts_dropped_at_level_1_and_higher,
+ *   opt_level.debug_true_at_level_0, opt_level.debug_false_at_level_1_and_higher,
  *   opt_level.line_numbers_kept_at_levels_0_to_2, opt_level.line_numbers_dropped_at_level_3,
  *   opt_level.only_affects_later_compilation, opt_level.lowering_restores_asserts
  */
@@ -48,7 +49,8 @@
  *   const.function_call_is_syntax_error, const.int_arithmetic_and_bitwise,
  *   const.float_value, const.str_value, const.bytes_value, const.bool_values,
  *   const.none_value, const.ellipsis_value, const.tuple_value,
- *   const.conditional_compilation, const.reassigned_global_keeps_inlined_value
+ *   const.conditional_compilation, const.false_guarded_code_eliminated,
+ *   const.reassigned_global_keeps_inlined_value
  */
 #define MICROPY_COMP_CONST (1)
 #define MICROPY_COMP_CONST_FOLDING (1)
@@ -56,12 +58,13 @@
 /* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: const.str_value, const.bytes_value, const.bool_values, const.none_value,
- *   const.ellipsis_value, const.tuple_value, const.conditional_compilation
+ *   const.ellipsis_value, const.tuple_value, const.conditional_compilation,
+ *   const.false_guarded_code_eliminated
  */
 
 /* feature const_tuple: const() accepts tuples of constants.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: const.tuple_value
  */
 #define MICROPY_COMP_CONST_TUPLE (1)
 
@@ -73,23 +76,23 @@
 
 /* feature const_float: const() folds float values and float arithmetic.
  * OFF: left out of the scaffold: implies a disabled feature
- * skips 0 behaviour(s)
+ * skips 1 behaviour(s)
  */
 #define MICROPY_COMP_CONST_FLOAT (0)
 
 /* feature mem_info: micropython.mem_info() and micropython.qstr_info() exist.
  * enables APIs: mem_info, qstr_info
  * behaviours: mem_info.returns_none, mem_info.reports_stack_usage, mem_info.reports_heap_usage,
- *   mem_info.stack_usage_out_of_limit, mem_info.verbose_adds_block_map,
- *   mem_info.verbose_map_uses_documented_symbols, mem_info.verbose_line_covers_1kib,
- *   qstr_info.returns_none, qstr_info.reports_count_and_bytes,
- *   qstr_info.verbose_lists_runtime_interned_name, qstr_info.verbose_lists_script_identifier
+ *   mem_info.verbose_adds_block_map, mem_info.verbose_map_uses_documented_symbols,
+ *   mem_info.verbose_line_covers_1kib, qstr_info.returns_none,
+ *   qstr_info.reports_count_and_bytes, qstr_info.verbose_lists_runtime_interned_name,
+ *   qstr_info.verbose_lists_script_identifier
  */
 #define MICROPY_PY_MICROPYTHON_MEM_INFO (1)
 
 /* feature stack_check: The C stack limit is tracked, so mem_info() can print usage "out of" a limit.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: mem_info.stack_usage_out_of_limit
+ * behaviours: (none)
  */
 #define MICROPY_STACK_CHECK (1)
 
@@ -102,7 +105,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 27 of the APIs above
+ * behaviours: all 28 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
@@ -206,7 +209,8 @@
 
 /* feature source_line: Tracebacks carry source line numbers (at optimisation level 0).
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
+ *   opt_level.line_numbers_kept_at_levels_0_to_2
  */
 #define MICROPY_ENABLE_SOURCE_LINE (1)
 
@@ -214,7 +218,8 @@
  * `micropython -X emit=native`), so checks made between opcodes happen. A way of running
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
+ *   opt_level.line_numbers_kept_at_levels_0_to_2
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
