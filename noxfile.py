@@ -26,7 +26,7 @@ def conformance(session: nox.Session) -> None:
     """Check the committed suites are current, then run every port that can run here."""
     session.install("-e", ".")
     # Node + the WebAssembly npm package, QEMU + the micro:bit firmware, when missing (says what it did).
-    session.run("python", "ports/install.py", "webassembly", "qemu")
+    session.run("mpconform", "install", "webassembly", "qemu")
     session.run("mpconform", "compile", "--check")
     os.makedirs("results", exist_ok=True)
     # stderr (why a port cannot run) goes to the console, not into the list of ports.
@@ -57,9 +57,8 @@ def tests(session: nox.Session) -> None:
     """The project's own tests (they drive the real unix port)."""
     session.install("-e", ".[test]")
     # ser2net exports the pty board on loopback for the board runner's tests (apt, when root).
-    session.run("python", "-m", "mpconform.runners.ser2net")
     # The webassembly, qemu and report tests use node + npm package, QEMU + firmware, chromium.
-    session.run("python", "ports/install.py", "webassembly", "qemu", "chromium")
+    session.run("mpconform", "install", "webassembly", "qemu", "ser2net", "chromium")
     session.run("pytest", *session.posargs)
 
 

@@ -84,8 +84,7 @@ def _user_profile(args) -> tuple[str, Path | None]:
     import hashlib
 
     from mpconform.generator.compiler import build_profile
-
-    from .paths import cache_dir
+    from mpconform.runners.runtimes import cache_dir
 
     path = Path(args.profile).resolve()
     if not path.is_file():
@@ -133,6 +132,7 @@ COMMAND_MODULES: list[str] = [
     "mpconform.detect_cli",
     "mpconform.compare_cli",
     "mpconform.export_cli",
+    "mpconform.install_cli",
 ]
 
 

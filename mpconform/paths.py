@@ -37,11 +37,3 @@ def find_root(explicit: str | os.PathLike | None = None) -> Path:
             return candidate
     raise RootNotFound(f"no {MARKER} in {here} or above; pass --root or set MPCONFORM_ROOT")
 
-
-def cache_dir(*parts: str) -> Path:
-    """Where mpconform keeps what it makes or downloads for the user (never inside the
-    installed package): $MPCONFORM_CACHE, else $XDG_CACHE_HOME/mpconform, else ~/.cache/mpconform."""
-    base = os.environ.get("MPCONFORM_CACHE")
-    if not base:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mpconform")
-    return Path(base).joinpath(*parts)

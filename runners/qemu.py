@@ -38,7 +38,7 @@ MACHINES = {
     "microbit": (
         lambda fw: ["-M", "microbit", "-display", "none", "-monitor", "none", "-device", f"loader,file={fw}"],
         MICROBIT_FIRMWARE,
-        "install Debian's firmware-microbit-micropython (python ports/install.py qemu)",
+        "install Debian's firmware-microbit-micropython (mpconform install qemu)",
     ),
     "mps2-an385": (
         # As upstream's ports/qemu Makefile runs it (QEMU_ARGS for BOARD=MPS2_AN385).
@@ -143,7 +143,7 @@ class QemuRunner(BoardRunner):
         qemu = shutil.which(options.get("qemu") or QEMU)
         if not qemu:
             raise RunnerError(f"{options.get('qemu') or QEMU} not found; install Debian's qemu-system-arm "
-                              "(python ports/install.py qemu)")
+                              "(mpconform install qemu)")
         self.qemu_target = QemuTarget(qemu, args_for(str(Path(firmware).resolve())))
         self.machine, self.firmware = machine, str(Path(firmware).resolve())
         self.chunk = int(options.get("chunk", 256))

@@ -7,8 +7,6 @@ control cannot be set on a pty), so the rfc2217 URL carries pyserial's
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -22,16 +20,14 @@ START_TIMEOUT_S = 10.0
 
 def ensure_installed() -> str:
     """The ser2net binary; installs the Debian package when missing and we are root."""
-    found = shutil.which("ser2net") or shutil.which("ser2net", path="/usr/sbin:/sbin")
+    from .runtimes import ensure_debian, ser2net_binary
+
+    found = ser2net_binary()
+    if not found and ensure_debian("ser2net"):
+        found = ser2net_binary()
     if found:
         return found
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "ser2net"], capture_output=True, timeout=600)
-        found = shutil.which("ser2net") or shutil.which("ser2net", path="/usr/sbin:/sbin")
-        if found:
-            return found
-    raise RunnerError("ser2net is not installed and could not be installed (needs apt-get as root): apt-get install ser2net")
+    raise RunnerError("ser2net is not installed and could not be installed (needs apt-get as root): mpconform install ser2net")
 
 
 def _free_port() -> int:
@@ -112,11 +108,3 @@ class Ser2net:
     def __exit__(self, *exc):
         self.stop()
 
-
-if __name__ == "__main__":  # `python -m mpconform.runners.ser2net`: install it if missing (nox does this)
-    import sys
-
-    try:
-        print(f"ser2net: {ensure_installed()}")
-    except RunnerError as exc:
-        print(f"ser2net: {exc}; the tests that need it will be skipped", file=sys.stderr)

@@ -11,20 +11,19 @@ from pathlib import Path
 
 from .base import Execution, RunnerError
 from .process import ProcessRunner
+from .runtimes import NPM_PACKAGE, webassembly_module
 
 HERE = Path(__file__).resolve().parent / "webassembly"
 DRIVER = HERE / "run.mjs"
-NPM_PACKAGE = "@micropython/micropython-webassembly-pyscript"
-DEFAULT_MODULE = HERE / "node_modules" / NPM_PACKAGE / "micropython.mjs"
 # The driver's exit status when the runtime itself died (wasm trap, JS error).
 EXIT_RUNTIME_ABORT = 70
 ABORT_MARKER = "mpconform-webassembly: runtime aborted:"
-INSTALL_HINT = "run `python ports/install.py webassembly` (npm ci in runners/webassembly)"
+INSTALL_HINT = "run `mpconform install webassembly` (npm ci into the user cache folder)"
 
 
 class WebAssemblyRunner(ProcessRunner):
     """Options: node (binary, default from PATH), module (the package's
-    micropython.mjs, default runners/webassembly/node_modules/...), heapsize
+    micropython.mjs, default the one `mpconform install webassembly` put in the user cache), heapsize
     (bytes, default the package's 1 MiB), pystack (words)."""
 
     name = "webassembly"
@@ -37,7 +36,7 @@ class WebAssemblyRunner(ProcessRunner):
         self.node = shutil.which(node)
         if not self.node:
             raise RunnerError(f"node not found ({node}); install Node.js >= 16 (Debian: apt-get install nodejs)")
-        self.module = Path(options.get("module") or DEFAULT_MODULE)
+        self.module = Path(options.get("module") or webassembly_module())
         if not self.module.is_file():
             raise RunnerError(f"npm package {NPM_PACKAGE} not installed ({self.module} missing); {INSTALL_HINT}")
         self.extra = []

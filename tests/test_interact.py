@@ -55,7 +55,7 @@ def test_board_sends_bytes_on_the_line(script):
 
 
 @pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
-                    reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (python ports/install.py qemu)")
+                    reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
 def test_qemu_microbit_takes_ctrl_c_from_its_uart(tmp_path):
     path = tmp_path / "waits.py"
     # MicroPython 1.9.2 on the micro:bit: utime, and a shorter wait (its UART is slow to start).

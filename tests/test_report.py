@@ -104,7 +104,7 @@ class _Dom(HTMLParser):
 def _chromium_dom(html_path, tmp_path) -> str:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
-        pytest.skip("chromium not installed (the project installs it with `python ports/install.py chromium`)")
+        pytest.skip("chromium not installed (the project installs it with `mpconform install chromium`)")
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
            html_path.as_uri()]

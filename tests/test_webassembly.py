@@ -1,4 +1,4 @@
-"""The webassembly runner against the real npm package (installed by `python ports/install.py webassembly`)."""
+"""The webassembly runner against the real npm package (installed by `mpconform install webassembly`)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_cli_runs_the_generated_suite_with_its_profile(cli, tmp_path):
 def test_unavailable_reasons_name_the_fix(tmp_path):
     assert load_runner("webassembly") is WebAssemblyRunner
     why = WebAssemblyRunner.unavailable_reason({"module": str(tmp_path / "missing.mjs")})
-    assert "micropython-webassembly-pyscript" in why and "ports/install.py webassembly" in why
+    assert "micropython-webassembly-pyscript" in why and "mpconform install webassembly" in why
     why = WebAssemblyRunner.unavailable_reason({"node": str(tmp_path / "no-node")})
     assert why.startswith("node not found")
     assert os.path.basename(WebAssemblyRunner({}).node) == "node"

@@ -1,25 +1,44 @@
-"""Install what the non-default ports (and the matrix test) need, when it is missing.
+"""What the non-default ports need on this machine, found or installed in one place.
 
-    python ports/install.py webassembly qemu chromium
-
-Each component is checked first and installed only when absent: npm packages with
-`npm ci` from the project's lock file, Debian packages with apt-get (as root).
-Prints one line per component saying what it found or did; a component that
-cannot be installed is reported and skipped (its port then says why it cannot
-run), so the exit status is 0 unless the arguments are wrong."""
+`mpconform install webassembly qemu ser2net chromium` checks each component and
+installs it only when absent: the WebAssembly npm package with `npm ci` from the
+lock file shipped in this package, into the user's cache folder (never inside the
+installed package); Debian packages with apt-get (as root). One line per component
+says what was found or done; a component that cannot be installed is reported and
+skipped (its port then says why it cannot run)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-WEBASSEMBLY_DIR = ROOT / "runners" / "webassembly"
-WEBASSEMBLY_MODULE = WEBASSEMBLY_DIR / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" / "micropython.mjs"
+NPM_PACKAGE = "@micropython/micropython-webassembly-pyscript"
+NPM_LOCK_DIR = Path(__file__).resolve().parent / "webassembly"  # package.json and its lock file
 MICROBIT_FIRMWARE = Path("/usr/share/firmware-microbit-micropython/firmware.hex")
+
+
+def cache_dir(*parts: str) -> Path:
+    """Where mpconform keeps what it makes or downloads for the user: $MPCONFORM_CACHE,
+    else $XDG_CACHE_HOME/mpconform, else ~/.cache/mpconform."""
+    base = os.environ.get("MPCONFORM_CACHE")
+    if not base:
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mpconform")
+    return Path(base).joinpath(*parts)
+
+
+def webassembly_dir() -> Path:
+    return cache_dir("webassembly")
+
+
+def webassembly_module() -> Path:
+    return webassembly_dir() / "node_modules" / NPM_PACKAGE / "micropython.mjs"
+
+
+def ser2net_binary() -> str | None:
+    return shutil.which("ser2net") or shutil.which("ser2net", path="/usr/sbin:/sbin")
+
 
 # component -> Debian packages, and how to tell each is already there
 DEBIAN = {
@@ -28,6 +47,7 @@ DEBIAN = {
         "qemu-system-arm": lambda: shutil.which("qemu-system-arm"),
         "firmware-microbit-micropython": MICROBIT_FIRMWARE.is_file,
     },
+    "ser2net": {"ser2net": ser2net_binary},
     "chromium": {"chromium": lambda: shutil.which("chromium")},
 }
 
@@ -71,13 +91,17 @@ def ensure_debian(component: str) -> bool:
 def ensure_webassembly() -> bool:
     if not ensure_debian("webassembly"):
         return False
-    if WEBASSEMBLY_MODULE.is_file():
-        say("webassembly", f"npm package present ({WEBASSEMBLY_MODULE.relative_to(ROOT)})")
+    target = webassembly_dir()
+    if webassembly_module().is_file():
+        say("webassembly", f"npm package present ({target})")
         return True
-    step = ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(WEBASSEMBLY_DIR)]
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(NPM_LOCK_DIR / name, target / name)
+    step = ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(target)]
     say("webassembly", "running " + " ".join(step))
     done = subprocess.run(step, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if done.returncode != 0 or not WEBASSEMBLY_MODULE.is_file():
+    if done.returncode != 0 or not webassembly_module().is_file():
         say("webassembly", f"npm ci failed (exit {done.returncode}): {done.stdout.strip()[-300:]}")
         return False
     return True
@@ -86,20 +110,6 @@ def ensure_webassembly() -> bool:
 COMPONENTS = {
     "webassembly": ensure_webassembly,
     "qemu": lambda: ensure_debian("qemu"),
+    "ser2net": lambda: ensure_debian("ser2net"),
     "chromium": lambda: ensure_debian("chromium"),
 }
-
-
-def main(argv: list[str]) -> int:
-    names = argv or list(COMPONENTS)
-    unknown = [n for n in names if n not in COMPONENTS]
-    if unknown:
-        print(f"install: unknown component(s) {', '.join(unknown)} (known: {', '.join(COMPONENTS)})", file=sys.stderr)
-        return 2
-    for name in names:
-        COMPONENTS[name]()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
