@@ -21,7 +21,8 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
     for profile in profiles:
         outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
-        outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")
+        if not profile.extends:  # a derived profile builds the same C as the port it extends
+            outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")
     return spec, profiles, outputs
 
 

@@ -45,6 +45,7 @@ class Profile:
     source: str
     settings: dict[str, dict] = field(default_factory=dict)  # feature -> {enabled, reason}, as written
     expect_firmware: dict | None = None  # a run against other firmware stops before it starts
+    extends: str | None = None  # the port whose profile this one starts from (its C scaffold is that port's)
 
     def feature_enabled(self, name: str) -> bool:
         return name not in self.disabled
@@ -109,6 +110,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
         source=rel,
         settings={name: dict(setting) for name, setting in data.get("features", {}).items()},
         expect_firmware=dict(data["expect_firmware"]) if data.get("expect_firmware") else None,
+        extends=doc.data.get("extends"),
     )
     for bid in list(profile.expectations):
         if bid not in ids:
