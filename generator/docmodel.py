@@ -52,9 +52,6 @@ class DocMember:
     def digest(self) -> str:
         return text_digest(self.text)
 
-    def param_lists(self) -> list[list[Param]]:
-        return [parse_params(s) for s in self.signatures]
-
     def to_json(self) -> dict:
         return {
             "name": self.name,

@@ -9,10 +9,11 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.runners.results import ResultsFileError, load_document
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
+
+from mpconform.runners.results import ResultsFileError, load_document
 
 # Outcomes that mean the behaviour fails on this port; recorded as expected failures.
 FAILING = ("fail", "timeout", "crash")

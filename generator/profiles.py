@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+
 from mpconform.runners.manifest import FeatureState, Status, decide
 
 from .errors import SourceError, SourceErrors, UnknownPort

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+
 from mpconform.runners.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"

@@ -78,9 +78,6 @@ class Spec:
     def behaviours(self) -> list[Behaviour]:
         return [b for api in self.apis for b in api.behaviours]
 
-    def api(self, name: str) -> Api:
-        return next(a for a in self.apis if a.name == name)
-
     def to_json(self) -> dict:
         """The resolved spec as plain data (`mpconform spec --json`)."""
         return {

@@ -124,7 +124,6 @@ class BoardRunner(Runner):
         self.transport: SerialTransport | None = None
         self.repl: RawRepl | None = None
         self.ready = False  # at the raw prompt with a freshly reset board
-        self.recoveries = 0
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     @classmethod
@@ -251,7 +250,6 @@ class BoardRunner(Runner):
 
     def _recover(self) -> None:
         """Bring the board to a clean raw REPL prompt, or raise RunnerError."""
-        self.recoveries += 1
         deadline = time.monotonic() + self.config.reconnect_s
         delay = 0.1
         last = ""

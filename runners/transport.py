@@ -128,12 +128,6 @@ class SerialTransport:
         data, self._buffer = self._buffer[:count], self._buffer[count:]
         return data
 
-    def read_available(self) -> bytes:
-        """Whatever has arrived, without waiting."""
-        self._fill(0)
-        data, self._buffer = self._buffer, b""
-        return data
-
     def take_buffer(self) -> bytes:
         data, self._buffer = self._buffer, b""
         return data

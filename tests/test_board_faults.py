@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from mpconform.runners.base import RunnerError
 from mpconform.runners.board import BoardRunner
 from mpconform.runners.unix import find_micropython

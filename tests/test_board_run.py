@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from mpconform.cli import main
 from mpconform.runners.base import RunnerError
 from mpconform.runners.pty_target import PtyTarget
 from mpconform.runners.results import load_document
 from mpconform.runners.session import RunOptions, run_port
 from mpconform.runners.unix import find_micropython
-
-from mpconform.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSET = ["heap_lock*", "kbd_intr*", "RingIO.read*"]

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from mpconform.generator.cescape import c_comment, c_string
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed: the C checks need a compiler")

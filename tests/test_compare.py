@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from mpconform.generator.compare import compare_documents, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent

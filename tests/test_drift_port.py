@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from mpconform.runners.drift_port import TOO_MANY, max_args
 
 # The PyPI unix port (standard variant): what it has beyond the docs, and the

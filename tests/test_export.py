@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from mpconform.runners.unix import find_micropython
 
 from mpconform.cli import main
+from mpconform.runners.unix import find_micropython
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from mpconform.runners.board import BoardRunner
 from mpconform.runners.qemu import MICROBIT_FIRMWARE, QemuRunner
 from mpconform.runners.unix import UnixRunner

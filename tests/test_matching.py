@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mpconform.runners.matching import describe_mismatch, lines_of, matches
 
 

@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+
 from mpconform.runners.qemu import QemuRunner
 
 WHY_NOT = QemuRunner.unavailable_reason({"machine": "microbit"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mpconform.runners.pty_target import PtyTarget
 from mpconform.runners.rawrepl import RawRepl, split_output
 from mpconform.runners.transport import SerialTransport

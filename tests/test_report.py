@@ -9,6 +9,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
+
 from mpconform.runners.webassembly import WebAssemblyRunner
 
 SELECT = ("-k", "schedule.sleep_ms_zero_runs_pending", "-k", "const.folds_expression", "-k", "heap_locked.zero_when_unlocked")

@@ -10,13 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from mpconform.cli import main
 from mpconform.generator import scaffold
 from mpconform.generator.compiler import build
 from mpconform.generator.errors import SourceErrors
 from mpconform.generator.profiles import Profile
 from mpconform.generator.spec import load_spec
-
-from mpconform.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "scaffold"

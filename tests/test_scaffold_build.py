@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from mpconform.generator.spec import load_spec
 
 from mpconform.cli import main
+from mpconform.generator.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 MICROPY_DIR = os.environ.get("MICROPY_DIR", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 
 import pytest
+
 from mpconform.runners.base import RunnerError
 from mpconform.runners.harness import Suite, run_suite
 from mpconform.runners.unix import UnixRunner

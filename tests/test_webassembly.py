@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+
 from mpconform.runners import load_runner
 from mpconform.runners.harness import Suite, run_suite
 from mpconform.runners.webassembly import WebAssemblyRunner

@@ -14,10 +14,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.unix import UnixRunner, find_micropython
 
 from mpconform.cli import main
+from mpconform.runners.harness import Suite, run_suite
+from mpconform.runners.unix import UnixRunner, find_micropython
 
 from .wrong_ports.catalogue import WRONG_PORTS
 
