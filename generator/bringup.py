@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import SourceError, SourceErrors, UnknownPort
+from .errors import MpconformError, SourceError, SourceErrors, UnknownPort
 from .profiles import load_profile
 from .scaffold import STUB_MARK, load_hooks
 from .spec import load_spec
@@ -19,7 +19,7 @@ TODO_OUTCOMES = ("fail", "skip", "xfail", "timeout", "crash", "error")
 _C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
-class BringupError(Exception):
+class BringupError(MpconformError):
     pass
 
 

@@ -16,10 +16,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import MpconformError
+
 FORMATS = ("rst", "markdown", "text")
 
 
-class DocReadError(Exception):
+class DocReadError(MpconformError):
     """A documentation file that cannot be read as module docs (one line, names the file)."""
 
 

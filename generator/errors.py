@@ -1,13 +1,26 @@
-"""Errors that point at a place in an input file."""
+"""The one family of errors a user sees: each is one line and an exit status, caught
+once by the command line. SourceError points at a place in an input file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
+class MpconformError(Exception):
+    """Bad input or a port that cannot be used: `mpconform: <message>`, exit 2."""
+
+    exit_status = 2
+
+
+class UsageError(MpconformError):
+    """A command line that cannot work."""
+
+
 @dataclass
-class SourceError(Exception):
+class SourceError(MpconformError):
     """A problem in an input file, reported as `file:line: field: message`."""
+
+    exit_status = 1  # as compile has always done for a bad spec or profile
 
     file: str
     line: int | None
@@ -19,13 +32,15 @@ class SourceError(Exception):
         return f"{where}: {self.field or '<top>'}: {self.message}"
 
 
-class SourceErrors(Exception):
+class SourceErrors(MpconformError):
     """Several SourceErrors found in one pass; all are reported, nothing is written."""
+
+    exit_status = 1
 
     def __init__(self, errors: list[SourceError]):
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
 
 
-class UnknownPort(Exception):
+class UnknownPort(MpconformError):
     """A port name with no profile or no generated suite."""

@@ -15,13 +15,15 @@ from ruamel.yaml.error import YAMLError
 
 from mpconform.runners.results import ResultsFileError, load_document
 
+from .errors import MpconformError
+
 # Outcomes that mean the behaviour fails on this port; recorded as expected failures.
 FAILING = ("fail", "timeout", "crash")
 NEEDS_REVIEW = "NEEDS REVIEW"
 DETAIL_CHARS = 160
 
 
-class ExpectationsError(Exception):
+class ExpectationsError(MpconformError):
     """Bad input (results file, profile); the message names the file."""
 
 

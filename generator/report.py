@@ -12,6 +12,8 @@ import jinja2
 
 from mpconform.runners.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
 
+from .errors import MpconformError
+
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
 SYMBOLS = {
@@ -31,7 +33,7 @@ MEANINGS = {
 DETAIL_CHARS = 400
 
 
-class ReportError(Exception):
+class ReportError(MpconformError):
     """A results file that cannot be read; the message names it."""
 
 

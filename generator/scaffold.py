@@ -12,7 +12,7 @@ import jinja2
 import yaml
 
 from .cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
-from .errors import SourceError, SourceErrors
+from .errors import MpconformError, SourceError, SourceErrors
 from .profiles import Profile
 from .spec import Spec, _feature_closure, spec_files
 from .yamlsource import load_yaml
@@ -176,7 +176,7 @@ def render_scaffold(spec: Spec, profile: Profile, env: jinja2.Environment | None
     }
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(MpconformError):
     """Bad arguments to `mpconform scaffold` (one line, no traceback)."""
 
 

@@ -8,11 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from .paths import RootNotFound, find_root
+from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UsageError
 
-
-class UsageError(Exception):
-    """A command line that cannot work: one line, exit 2."""
+from .paths import find_root
 
 
 def _cmd_compile(args) -> int:
@@ -196,20 +194,26 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mpconform.generator.errors import SourceError, SourceErrors, UnknownPort
-    from mpconform.runners.base import RunnerError
-
     args = parser().parse_args(argv)
     try:
         args.root = find_root(args.root)
         return args.func(args)
+    # Every command's errors are caught here, once: one line each, and the exit status
+    # the error carries (1 for a bad spec or profile, 2 otherwise).
     except SourceErrors as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
-        return 1
-    except (SourceError, RootNotFound, UnknownPort, RunnerError, FileNotFoundError, FileExistsError, UsageError) as exc:
+        return exc.exit_status
+    except SourceError as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_status
+    except MpconformError as exc:
         print(f"mpconform: {exc}", file=sys.stderr)
-        return 2 if not isinstance(exc, SourceError) else 1
+        return exc.exit_status
+    except OSError as exc:  # a file that cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"mpconform: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("mpconform: interrupted", file=sys.stderr)
         return 130

@@ -8,20 +8,11 @@ from pathlib import Path
 
 def _cmd_compare(args) -> int:
     from mpconform.generator.compare import compare_files, render_markdown, render_text
-    from mpconform.runners.results import ResultsFileError
 
-    try:
-        cmp = compare_files(Path(args.old), Path(args.new))
-    except ResultsFileError as exc:
-        print(f"mpconform: {exc}", file=sys.stderr)
-        return 2
+    cmp = compare_files(Path(args.old), Path(args.new))
     sys.stdout.write(render_text(cmp))
     if args.markdown:
-        try:
-            Path(args.markdown).write_text(render_markdown(cmp), encoding="utf-8")
-        except OSError as exc:
-            print(f"mpconform: cannot write {args.markdown}: {exc.strerror}", file=sys.stderr)
-            return 2
+        Path(args.markdown).write_text(render_markdown(cmp), encoding="utf-8")
     return 1 if cmp.regressions else 0
 
 

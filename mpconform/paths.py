@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mpconform.generator.errors import MpconformError
+
 MARKER = Path("spec") / "micropython.yaml"
 
 
-class RootNotFound(Exception):
+class RootNotFound(MpconformError):
     pass
 
 

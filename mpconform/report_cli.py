@@ -7,21 +7,13 @@ from pathlib import Path
 
 
 def _cmd_report(args) -> int:
-    from mpconform.generator.report import ReportError, build_matrix, render_html, render_markdown
+    from mpconform.generator.report import build_matrix, render_html, render_markdown
 
-    try:
-        matrix = build_matrix([Path(p) for p in args.results])
-    except ReportError as exc:
-        print(f"mpconform: {exc}", file=sys.stderr)
-        return 2
+    matrix = build_matrix([Path(p) for p in args.results])
     outputs = [(args.html, render_html), (args.markdown, render_markdown)]
     for path, render in outputs:
         if path:
-            try:
-                Path(path).write_text(render(matrix), encoding="utf-8")
-            except OSError as exc:
-                print(f"mpconform: cannot write {path}: {exc.strerror}", file=sys.stderr)
-                return 2
+            Path(path).write_text(render(matrix), encoding="utf-8")
             print(f"wrote {path}")
     if not (args.html or args.markdown):
         sys.stdout.write(render_markdown(matrix))

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from mpconform.generator.errors import MpconformError
 
-class RunnerError(Exception):
+
+class RunnerError(MpconformError):
     """The runner cannot work at all (missing binary, bad option, dead line)."""
 
 

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mpconform.generator.errors import MpconformError
+
 from .provenance import flat_properties
 
 OUTCOMES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "crash", "error")
@@ -67,7 +69,7 @@ def write_json(path: Path, doc: dict) -> None:
     _atomic_write(path, json.dumps(doc, indent=1) + "\n")
 
 
-class ResultsFileError(Exception):
+class ResultsFileError(MpconformError):
     """A results file that cannot be read or is not in this format; the message names the file."""
 
 
