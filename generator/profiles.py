@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from mpconform.runners.manifest import FeatureState, Status, decide
+from mpconform.generator.manifest import FeatureState, Status, decide
 
 from .errors import SourceError, SourceErrors, UnknownPort
 from .spec import Behaviour, Spec
@@ -23,16 +22,6 @@ def behaviour_entry(behaviour: Behaviour) -> dict:
         "requires": list(behaviour.requires),
         "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
     }
-
-
-@cache
-def runner_can_interact(name: str) -> bool:
-    from mpconform.runners import RunnerError, load_runner
-
-    try:
-        return bool(getattr(load_runner(name), "can_interact", True))
-    except RunnerError:
-        return True  # a plug-in not installed here: the run decides
 
 
 @dataclass
@@ -59,8 +48,6 @@ class Profile:
             behaviour_entry(behaviour),
             self.feature_states(),
             self.expectations,
-            can_interact=runner_can_interact(self.runner),
-            runner_name=self.runner,
         )
 
 
@@ -68,11 +55,15 @@ def profile_names(root: Path) -> list[str]:
     return sorted(p.parent.name for p in (root / "ports").glob("*/port.yaml"))
 
 
+def unknown_port(root: Path, port: str) -> str:
+    """The one message for a port name without a profile, naming the ones there are."""
+    return f"unknown port '{port}': no ports/{port}/port.yaml (known ports: {', '.join(profile_names(root)) or 'none'})"
+
+
 def load_profile(root: Path, port: str, spec: Spec) -> Profile:
     path = root / "ports" / port / "port.yaml"
     if not path.is_file():
-        known = ", ".join(profile_names(root)) or "none"
-        raise UnknownPort(f"unknown port '{port}': no ports/{port}/port.yaml (known ports: {known})")
+        raise UnknownPort(unknown_port(root, port))
     return load_profile_file(root, path, spec, expected_port=port)
 
 
@@ -153,8 +144,7 @@ def _base_data(root: Path, name: str, doc, chain: tuple[str, ...]) -> dict:
         raise SourceErrors([doc.error(("extends",), "profiles extend each other in a loop: " + " -> ".join((*chain, name)))])
     path = root / "ports" / name / "port.yaml"
     if not path.is_file():
-        known = ", ".join(profile_names(root)) or "none"
-        raise SourceErrors([doc.error(("extends",), f"unknown port '{name}' (known ports: {known})")])
+        raise SourceErrors([doc.error(("extends",), unknown_port(root, name))])
     rel = path.relative_to(root).as_posix()
     base_doc = load_yaml(path, rel)
     data = base_doc.data

@@ -135,7 +135,7 @@ COMMAND_MODULES: list[str] = [
 
 
 def _release(text: str) -> str:
-    from mpconform.runners.manifest import release_key
+    from mpconform.generator.manifest import release_key
 
     if not release_key(text) or not text.lstrip("v")[:1].isdigit():
         raise argparse.ArgumentTypeError(f"not a release like v1.22.0: {text!r}")

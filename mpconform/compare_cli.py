@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _cmd_compare(args) -> int:
-    from mpconform.generator.compare import compare_files, render_markdown, render_text
+    from mpconform.reports.compare import compare_files, render_markdown, render_text
 
     cmp = compare_files(Path(args.old), Path(args.new))
     sys.stdout.write(render_text(cmp))

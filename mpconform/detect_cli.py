@@ -11,8 +11,8 @@ STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
 
 
 def _cmd_detect(args) -> int:
+    from mpconform.generator.manifest import disagreements, profile_features
     from mpconform.runners.base import RunnerError
-    from mpconform.runners.manifest import disagreements, profile_features
     from mpconform.runners.probe import run_probe
     from mpconform.runners.session import make_runner, open_suite
 
@@ -51,8 +51,8 @@ def _cmd_detect(args) -> int:
 
 def _write(args, answers: dict) -> int:
     from mpconform.generator.compiler import build
-    from mpconform.generator.detected import write_detected
     from mpconform.generator.errors import SourceErrors
+    from mpconform.reports.detected import write_detected
 
     path = Path(args.root) / "ports" / args.port / "port.yaml"
     before = path.read_text(encoding="utf-8")

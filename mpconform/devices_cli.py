@@ -7,7 +7,9 @@ import sys
 
 
 def _describe(info: dict) -> str:
-    version = ".".join(str(v) for v in info.get("version", []) if v != "")
+    from mpconform.runners.provenance import version_text
+
+    version = version_text(info) if info.get("version") else ""
     parts = [info.get("name", "?"), version, info.get("_machine") or info.get("_build") or "",
              f"platform={info.get('platform', '?')}", "raw-paste" if info.get("raw_paste") else "plain raw REPL"]
     return " ".join(p for p in parts if p)

@@ -17,8 +17,8 @@ _LABELS = {
 
 
 def _cmd_drift_docs(args) -> int:
-    from mpconform.generator.docmodel import DocReadError, read_doc
-    from mpconform.generator.drift import compare_docs
+    from mpconform.drift.docmodel import DocReadError, read_doc
+    from mpconform.drift.docs import compare_docs
     from mpconform.generator.spec import load_spec
 
     spec = load_spec(args.root)
@@ -77,8 +77,8 @@ def _print_docs_report(reports: list[dict], spec) -> None:
 
 
 def _cmd_drift_port(args) -> int:
+    from mpconform.drift.port import probe_port
     from mpconform.runners.base import RunnerError
-    from mpconform.runners.drift_port import probe_port
 
     overrides = {"micropython": args.micropython, "prelude": args.prelude}
     try:
@@ -91,8 +91,9 @@ def _cmd_drift_port(args) -> int:
         sys.stdout.write("\n")
     else:
         impl = result.implementation
-        parts = [str(v) for v in impl.get("version", [])]
-        version = ".".join(parts[:3]) + "".join(f"-{p}" for p in parts[3:] if p) if parts else "?"
+        from mpconform.runners.provenance import version_text
+
+        version = version_text(impl)
         print(f"port {result.port}: {impl.get('name', '?')} {version} ({impl.get('_build', '?')}, "
               f"platform {impl.get('platform', '?')})")
         for m in result.members:
@@ -106,8 +107,8 @@ def _cmd_drift_port(args) -> int:
 
 def cmd_sync_digests(args) -> int:
     """`mpconform spec sync-digests PATH`: record the docs' section digests after review."""
-    from mpconform.generator.docmodel import DocReadError, read_doc
-    from mpconform.generator.drift import sync_digests
+    from mpconform.drift.docmodel import DocReadError, read_doc
+    from mpconform.drift.docs import sync_digests
     from mpconform.generator.spec import load_spec
 
     if not args.docs:

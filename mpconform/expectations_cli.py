@@ -8,7 +8,7 @@ from pathlib import Path
 
 def _cmd_update(args) -> int:
     from mpconform.generator.compiler import build
-    from mpconform.generator.expectations import update_profile
+    from mpconform.reports.expectations import update_profile
 
     changes = update_profile(args.root, args.port, Path(args.results))
     for bid in changes.added:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _cmd_report(args) -> int:
-    from mpconform.generator.report import build_matrix, render_html, render_markdown
+    from mpconform.reports.matrix import build_matrix, render_html, render_markdown
 
     matrix = build_matrix([Path(p) for p in args.results])
     outputs = [(args.html, render_html), (args.markdown, render_markdown)]

@@ -72,14 +72,11 @@ def _cmd_scaffold(args) -> int:
 
 
 def _cmd_bringup(args) -> int:
-    from mpconform.generator.bringup import BringupError, format_todo, todo_list
+    from mpconform.reports.bringup import format_todo, todo_list
+    from mpconform.runners.results import load_document
 
-    try:
-        doc = json.loads(Path(args.results).read_text(encoding="utf-8"))
-        todo = todo_list(args.root, doc, Path(args.port_dir) if args.port_dir else None)
-    except (OSError, json.JSONDecodeError, BringupError) as exc:
-        print(f"mpconform: bringup: {args.results}: {exc}", file=sys.stderr)
-        return 2
+    doc = load_document(Path(args.results))  # the one reader of results files: errors name the file
+    todo = todo_list(args.root, doc, Path(args.port_dir) if args.port_dir else None)
     if args.json:
         json.dump(todo, sys.stdout, indent=1)
         sys.stdout.write("\n")

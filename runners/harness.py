@@ -10,8 +10,9 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mpconform.generator.manifest import decide, explain_requirements
+
 from .base import Execution, Runner
-from .manifest import decide, explain_requirements
 from .matching import describe_mismatch, lines_of, matches
 from .probe import FeatureProbe
 from .results import Result

@@ -45,3 +45,14 @@ def describe_mismatch(expected: list[str], actual: list[str], mode: str) -> str:
     if len(diff) > MAX_DIFF_LINES:
         diff = diff[:MAX_DIFF_LINES] + [f"... ({len(diff) - MAX_DIFF_LINES} more diff lines)"]
     return header + ":\n" + "\n".join(diff)
+
+
+def marker_line_end(buffer: bytes | bytearray, marker: bytes, start: int) -> int:
+    """Where the line holding `marker` ends (just past its newline), or -1 while the
+    marker or the rest of its line has not arrived: input goes only after a whole line,
+    so it never lands between a marker and the newline printed after it."""
+    at = buffer.find(marker, start)
+    if at < 0:
+        return -1
+    newline = buffer.find(b"\n", at + len(marker))
+    return newline + 1 if newline >= 0 else -1

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .base import Execution, Runner, RunnerError
+from .matching import marker_line_end
 
 
 class ProcessRunner(Runner):
@@ -101,8 +102,11 @@ def run_interactive(
                 if not chunk:
                     break
                 out += chunk
-                while todo and out.find(todo[0][0], searched) >= 0:
-                    searched = out.find(todo[0][0], searched) + len(todo[0][0])
+                while todo:
+                    end = marker_line_end(out, todo[0][0], searched)
+                    if end < 0:
+                        break
+                    searched = end
                     _deliver(proc, todo.pop(0)[1])
         finally:
             if timed_out:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 
+from .matching import marker_line_end
 from .transport import ReadTimeout, SerialTransport
 
 BANNER = b"raw REPL; CTRL-B to exit\r\n>"
@@ -88,10 +89,10 @@ def _answering(transport, interact: tuple):
     def find(buffer: bytes) -> int:
         nonlocal searched
         while steps:
-            at = buffer.find(steps[0][0], searched)
-            if at < 0:
+            end = marker_line_end(buffer, steps[0][0], searched)
+            if end < 0:
                 break
-            searched = at + len(steps[0][0])
+            searched = end
             transport.write(steps.pop(0)[1])
         return _end_of_run(buffer)
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mpconform.generator.errors import UnknownPort
+from mpconform.generator.manifest import close_over_implies, disagreements, merge_probe, profile_features
 
 from . import load_runner
 from .base import Runner, RunnerError
 from .console import ConsoleReporter
 from .harness import RunState, Suite, run_suite
-from .manifest import close_over_implies, disagreements, merge_probe, profile_features
 from .pool import RunnerPool
 from .probe import run_probe
 from .provenance import collect as collect_provenance

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.generator.compare import compare_documents, render_markdown
+from mpconform.reports.compare import compare_documents, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 FAITHFUL = (ROOT / "tests" / "wrong_ports" / "faithful_port.py").read_text()

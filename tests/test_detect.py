@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mpconform.runners.manifest import FeatureState, decide, merge_probe, profile_features
+from mpconform.generator.manifest import FeatureState, decide, merge_probe, profile_features
 from mpconform.runners.probe import Answer, FeatureProbe, program, run_probe
 from mpconform.runners.unix import UnixRunner, find_micropython
 

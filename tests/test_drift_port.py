@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mpconform.runners.drift_port import TOO_MANY, max_args
+from mpconform.drift.port import TOO_MANY, max_args
 
 # The PyPI unix port (standard variant): what it has beyond the docs, and the
 # documented members its profile switches off.

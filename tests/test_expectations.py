@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mpconform.generator.expectations import NEEDS_REVIEW, update_profile_text
+from mpconform.reports.expectations import NEEDS_REVIEW, update_profile_text
 
 HERE = Path(__file__).resolve().parent
 BREAK_CONST = "_port.const = lambda x: x + 1 if type(x) is int else x\n"

@@ -235,7 +235,7 @@ def test_bringup_bad_input_is_one_line(tmp_path, capsys):
     bad.write_text("{not json")
     assert main(["--root", str(ROOT), "bringup", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"mpconform: bringup: {bad}:") and err.count("\n") == 1
+    assert err.startswith(f"mpconform: {bad}:1: not JSON") and err.count("\n") == 1
     bad.write_text("[]")
     assert main(["--root", str(ROOT), "bringup", str(bad)]) == 2
-    assert "not a results file" in capsys.readouterr().err
+    assert "not an mpconform results file" in capsys.readouterr().err

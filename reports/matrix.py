@@ -10,9 +10,9 @@ from pathlib import Path
 
 import jinja2
 
+from mpconform.generator.errors import MpconformError
+from mpconform.runners.provenance import version_text
 from mpconform.runners.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
-
-from .errors import MpconformError
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
@@ -52,11 +52,7 @@ class PortRun:
 
     @property
     def version(self) -> str:
-        v = self.implementation.get("version")
-        if isinstance(v, list) and len(v) >= 3:
-            text = ".".join(str(x) for x in v[:3])
-            return text + (f"-{v[3]}" if len(v) > 3 and v[3] else "")
-        return str(v) if v else "?"
+        return version_text(self.implementation)
 
     @property
     def build(self) -> str:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MpconformError
+from mpconform.generator.errors import MpconformError
 
 FORMATS = ("rst", "markdown", "text")
 

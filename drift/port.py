@@ -17,13 +17,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.generator.docmodel import Param, format_signature
+from mpconform.drift.docmodel import Param, format_signature
 from mpconform.generator.profiles import Profile, load_profile
 from mpconform.generator.spec import Api, Spec, load_spec
-
-from .base import Runner, RunnerError
-from .probe import probe as probe_implementation
-from .session import make_runner, open_suite
+from mpconform.runners.base import Runner, RunnerError
+from mpconform.runners.probe import probe as probe_implementation
+from mpconform.runners.session import make_runner, open_suite
 
 TOO_MANY = 12  # arguments passed to read a callable's limit; no documented member takes that many
 TAG = "mpconform-drift"

@@ -13,9 +13,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+from mpconform.generator.errors import MpconformError
+from mpconform.generator.profiles import unknown_port
 from mpconform.runners.results import ResultsFileError, load_document
-
-from .errors import MpconformError
 
 # Outcomes that mean the behaviour fails on this port; recorded as expected failures.
 FAILING = ("fail", "timeout", "crash")
@@ -98,8 +98,7 @@ def update_profile_text(text: str, results: dict, source: str) -> tuple[str, Cha
 def update_profile(root: Path, port: str, results_path: Path) -> Changes:
     profile = root / "ports" / port / "port.yaml"
     if not profile.is_file():
-        known = ", ".join(sorted(p.parent.name for p in (root / "ports").glob("*/port.yaml"))) or "none"
-        raise ExpectationsError(f"unknown port '{port}': no ports/{port}/port.yaml (known ports: {known})")
+        raise ExpectationsError(unknown_port(root, port))
     results = read_results(results_path, port)
     try:
         text, changes = update_profile_text(profile.read_text(encoding="utf-8"), results, Path(results_path).name)

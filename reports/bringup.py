@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import MpconformError, SourceError, SourceErrors, UnknownPort
-from .profiles import load_profile
-from .scaffold import STUB_MARK, load_hooks
-from .spec import load_spec
+from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UnknownPort
+from mpconform.generator.profiles import load_profile
+from mpconform.generator.scaffold import STUB_MARK, load_hooks
+from mpconform.generator.spec import load_spec
 
 TODO_OUTCOMES = ("fail", "skip", "xfail", "timeout", "crash", "error")
 

@@ -18,10 +18,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mpconform.generator.spec import Api, Spec
+from mpconform.generator.yamlsource import load_yaml
+
 from .docmodel import DocMember, DocModule, Param, collapse, format_signature, parse_params
 from .seeddocs import strip_inline_markup
-from .spec import Api, Spec
-from .yamlsource import load_yaml
 
 # Kinds that mean the same thing for a caller.
 _KIND_ALIASES = {"exception": "class", "staticmethod": "method", "classmethod": "method", "attribute": "data"}
