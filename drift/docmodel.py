@@ -138,6 +138,12 @@ def parse_params(signature: str) -> list[Param]:
     return params
 
 
+def spec_params(raw: list[dict] | None) -> list[Param]:
+    """A spec API's `params:` as Params, to compare with the docs' or a port's."""
+    return [Param(p["name"], bool(p.get("optional")) or "default" in p,
+                  None if "default" not in p else str(p["default"])) for p in (raw or [])]
+
+
 def format_signature(name: str, params: list[Param]) -> str:
     """The docs' bracket notation for a parameter list: opt_level([level]), readinto(buf[, nbytes])."""
     out, opened = "", 0

@@ -21,7 +21,7 @@ from pathlib import Path
 from mpconform.generator.spec import Api, Spec
 from mpconform.generator.yamlsource import load_yaml
 
-from .docmodel import DocMember, DocModule, Param, collapse, format_signature, parse_params
+from .docmodel import DocMember, DocModule, Param, collapse, format_signature, parse_params, spec_params
 from .seeddocs import strip_inline_markup
 
 # Kinds that mean the same thing for a caller.
@@ -37,11 +37,6 @@ class Finding:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "subject": self.subject, "message": self.message, "where": self.where}
-
-
-def _spec_params(raw: list[dict] | None) -> list[Param]:
-    return [Param(p["name"], bool(p.get("optional")) or "default" in p,
-                  None if "default" not in p else str(p["default"])) for p in (raw or [])]
 
 
 def _short(name: str) -> str:
@@ -71,7 +66,7 @@ def _param_key(params: list[Param]) -> tuple:
 
 
 def _compare_signature(api: Api, member: DocMember) -> Finding | None:
-    spec_lists = [_spec_params(api.params)] + ([_spec_params(api.alt_params)] if api.alt_params is not None else [])
+    spec_lists = [spec_params(api.params)] + ([spec_params(api.alt_params)] if api.alt_params is not None else [])
     doc_lists = [parse_params(s) for s in member.signatures]
     if sorted(map(_param_key, spec_lists)) == sorted(map(_param_key, doc_lists)):
         return None

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.drift.docmodel import Param, format_signature
+from mpconform.drift.docmodel import format_signature, spec_params
 from mpconform.generator.profiles import Profile, load_profile
 from mpconform.generator.spec import Api, Spec, load_spec
 from mpconform.runners.base import Runner, RunnerError
@@ -199,13 +199,9 @@ def parse_probe_output(output: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _params(raw) -> list[Param]:
-    return [Param(p["name"], bool(p.get("optional")) or "default" in p) for p in (raw or [])]
-
-
 def _documented(api: Api) -> tuple[str, int]:
     """The spec's signature(s) as text and the most arguments any of them takes."""
-    forms = [_params(api.params)] + ([_params(api.alt_params)] if api.alt_params is not None else [])
+    forms = [spec_params(api.params)] + ([spec_params(api.alt_params)] if api.alt_params is not None else [])
     short = api.name.rsplit(".", 1)[-1]
     return " / ".join(format_signature(short, f) for f in forms), max(len(f) for f in forms)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+WILDCARD_LINE = "########"  # in expect_regex: any run of lines, as upstream's run-tests.py
+
 PROFILE = "profile"
 PROBE = "probe"
 

@@ -14,9 +14,8 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from .errors import SourceError, SourceErrors
+from .manifest import WILDCARD_LINE
 from .yamlsource import YamlDoc, load_yaml
-
-WILDCARD_LINE = "########"  # in expect_regex: any run of lines, as upstream's run-tests.py
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import difflib
 import re
 from functools import cache
 
-WILDCARD_LINE = "########"
+from mpconform.generator.manifest import WILDCARD_LINE
+
 MAX_DIFF_LINES = 40
 
 

@@ -21,13 +21,13 @@ import dataclasses
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from .base import Runner, RunnerError
 from .board import BoardRunner
+from .transport import free_port
 
 QEMU = "qemu-system-arm"
 MICROBIT_FIRMWARE = "/usr/share/firmware-microbit-micropython/firmware.hex"
@@ -47,12 +47,6 @@ MACHINES = {
         "build upstream's ports/qemu (make BOARD=MPS2_AN385) and pass --firmware build-MPS2_AN385/firmware.elf",
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _listening(port: int) -> bool:

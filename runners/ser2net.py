@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .base import RunnerError
+from .transport import free_port
 
 START_TIMEOUT_S = 10.0
 
@@ -30,20 +31,14 @@ def ensure_installed() -> str:
     raise RunnerError("ser2net is not installed and could not be installed (needs apt-get as root): mpconform install ser2net")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Ser2net:
     """One ser2net process exporting `device` on two loopback ports."""
 
     def __init__(self, device: Path, baudrate: int = 115200):
         self.device = Path(device)
         self.baudrate = baudrate
-        self.rfc2217_port = _free_port()
-        self.tcp_port = _free_port()
+        self.rfc2217_port = free_port()
+        self.tcp_port = free_port()
         self.proc: subprocess.Popen | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
 

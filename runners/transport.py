@@ -154,3 +154,10 @@ class SerialTransport:
         except (serial.SerialException, OSError) as exc:
             self.close()
             raise TransportLost(f"cannot toggle DTR/RTS on {self.url}: {exc}") from None
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now (for an emulator or ser2net to listen on)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
