@@ -19,4 +19,4 @@ print(on - base >= 64, (off - base) * 2 < on - base, r0, r1, r2)
 # behaviour: 'const.false_guarded_code_eliminated'
 # doc: 'const(expr)': 'eliminated from the bytecode entirely'
 # claim: 'A block guarded by a false constant adds nothing to the compiled function (it holds less than half the extra heap the same block costs under a true constant), and the function still runs correctly either way.'
-# requires: 'compiler, const, const_objects, exec, gc, micropython_module'
+# requires: 'bytecode, compiler, const, const_objects, exec, gc, micropython_module'
