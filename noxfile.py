@@ -105,6 +105,17 @@ def drift(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def builds(session: nox.Session) -> None:
+    """The build matrix (tools/builds.yaml): upstream's unix port from $MICROPY_DIR in
+    several configurations and releases, each run with --detect; prints one table."""
+    tree = os.environ.get("MICROPY_DIR")
+    if not tree:
+        session.skip("set MICROPY_DIR to an upstream MicroPython git tree (git clone https://github.com/micropython/micropython)")
+    session.install("-e", ".")
+    session.run("python", "tools/builds.py", "--micropython-dir", tree, *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def wheel(session: nox.Session) -> None:
     """The package as users get it: build the wheel, install it alone in this session's
     fresh venv, and run the unix suite from an empty folder, outside any checkout."""

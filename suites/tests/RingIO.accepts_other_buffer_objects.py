@@ -7,4 +7,4 @@ print(n, r.read())
 # behaviour: 'RingIO.accepts_other_buffer_objects'
 # doc: 'RingIO(size)': 'a `bytearray` or similar buffer protocol object'
 # claim: 'A writable memoryview can back a RingIO, holding one byte less than its length.'
-# requires: 'micropython_module, ringio'
+# requires: 'memoryview, micropython_module, ringio'
