@@ -3,10 +3,12 @@
 How a statement is recognised in a copy of the docs:
   - each section's text is cut into units: every sentence of its paragraphs and
     list items, and every table as one unit; code examples are not units;
-  - a statement's quote maps a unit when it occurs in it (whitespace collapsed,
-    markup removed, on word boundaries); a quote of fewer than three words maps only
-    a unit it is the whole of (a list item such as `float`), so a short quote
-    cannot swallow a new sentence that happens to use the word;
+  - a statement's quote maps the first unit it occurs in (whitespace collapsed,
+    markup removed, on word boundaries), and only that one: a new sentence that
+    happens to repeat a quoted phrase is still reported (or, when it comes first,
+    the sentence it displaced is), so the map cannot silently swallow it; a quote
+    of fewer than three words maps only a unit it is the whole of (a list item
+    such as `float`);
   - a unit no quote of its section maps is a statement the map does not know
     (`unmapped`); a statement whose quote is in no unit of its section is gone
     or reworded (`statement-quote-missing`).
@@ -105,11 +107,12 @@ def compare_statements(spec: Spec, statements: StatementMap, doc: DocModule) -> 
         found = units(member)
         mapped: set[int] = set()
         for st in by_section.get(section, []):
-            hits = [i for i, (text, _) in enumerate(found) if quote_maps(st.quote, text)]
-            if not hits:
+            hit = next((i for i, (text, _) in enumerate(found) if quote_maps(st.quote, text)), None)
+            if hit is None:
                 findings.append(Finding("statement-quote-missing", st.id,
                                         f"quote {st.quote!r} is in no sentence of section {member.section}", st.source))
-            mapped.update(hits)
+            else:
+                mapped.add(hit)
         for i, (text, line) in enumerate(found):
             if i not in mapped:
                 findings.append(Finding("unmapped", section, f"not in the statement map: {_clip(text)!r}", where(line)))
