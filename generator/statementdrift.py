@@ -39,7 +39,10 @@ def sentences(text: str) -> list[str]:
     for m in _BOUNDARY.finditer(text):
         if m.group().startswith(".."):
             continue  # an ellipsis, as in "None, ... (Ellipsis)"
-        next_word = text[m.end():].split(maxsplit=1)[0]
+        rest = text[m.end():].split(maxsplit=1)
+        if not rest:
+            break  # only space follows: the tail below is the last sentence
+        next_word = rest[0]
         if next_word[0].islower() and not re.search(r"[(_]", next_word):
             continue  # a lower-case word goes on the sentence; code such as `heap_locked()` may start one
         before = text[start: m.start() + 1].split()

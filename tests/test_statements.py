@@ -185,6 +185,7 @@ def test_the_projects_map_names_every_section_and_compiles(root, cli):
         ("bool (True, False), None, ... (Ellipsis)", ["bool (True, False), None, ... (Ellipsis)"]),
         ('its single argument. "Very soon" means soon.', ["its single argument.", '"Very soon" means soon.']),
         ("Version 1.2. then more", ["Version 1.2. then more"]),
+        ("Ends with space.  ", ["Ends with space."]),
     ],
 )
 def test_sentences(text, expected):
