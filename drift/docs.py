@@ -11,7 +11,7 @@ Findings, each naming one api or behaviour:
   quote-missing      a behaviour's cited quote is no longer in its section
   section-missing    a behaviour cites a section neither the spec nor the docs know
 The statement map's findings (statement-quote-missing, unmapped) come from
-statementdrift.py.
+drift/statements.py.
 """
 
 from __future__ import annotations

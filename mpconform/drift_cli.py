@@ -20,8 +20,8 @@ _LABELS = {
 def _cmd_drift_docs(args) -> int:
     from mpconform.drift.docmodel import DocReadError, read_doc
     from mpconform.drift.docs import compare_docs
+    from mpconform.drift.statements import compare_statements
     from mpconform.generator.spec import load_spec
-    from mpconform.generator.statementdrift import compare_statements
     from mpconform.generator.statements import load_statements
 
     spec = load_spec(args.root)

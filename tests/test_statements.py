@@ -13,7 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from mpconform.generator.statementdrift import quote_maps, sentences
+
+from mpconform.drift.statements import quote_maps, sentences
 
 from .conftest import snapshot
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 
+from mpconform.generator.spec import Spec
+from mpconform.generator.statements import StatementMap
+
 from .docmodel import DocMember, DocModule, collapse
-from .drift import Finding
+from .docs import Finding
 from .seeddocs import strip_inline_markup
-from .spec import Spec
-from .statements import StatementMap
 
 # Words ending in a full stop that do not end a sentence.
 _ABBREVIATIONS = {"e.g.", "eg.", "i.e.", "ie.", "etc.", "cf.", "vs.", "approx.", "no."}
