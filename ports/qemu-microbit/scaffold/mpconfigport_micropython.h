@@ -185,7 +185,7 @@
 
 /* feature io_stringio: io.StringIO and io.BytesIO exist.
  * OFF: detected by `mpconform detect`: ImportError ("no module named 'io'",)
- * skips 0 behaviour(s)
+ * skips 1 behaviour(s)
  */
 #define MICROPY_PY_IO (0)
 
@@ -201,7 +201,7 @@
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   opt_level.line_numbers_kept_at_levels_0_to_2
+ *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).

@@ -206,7 +206,7 @@
 
 /* feature io_stringio: io.StringIO and io.BytesIO exist.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: opt_level.line_numbers_dropped_at_level_3
  */
 #define MICROPY_PY_IO (1)
 
@@ -222,7 +222,7 @@
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   opt_level.line_numbers_kept_at_levels_0_to_2
+ *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
