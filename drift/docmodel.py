@@ -40,6 +40,17 @@ class Param:
         return out
 
 
+@dataclass(frozen=True)
+class Passage:
+    """One block of a section as read, for the statement map check: a paragraph
+    (split into sentences there) or a table (one unit: its rows are not sentences).
+    Code examples are not passages."""
+
+    text: str  # markup removed, whitespace collapsed
+    line: int | None = None
+    whole: bool = False  # a table: matched as one unit
+
+
 @dataclass
 class DocMember:
     name: str  # "heap_lock", "RingIO", "RingIO.any" (no module prefix)
@@ -49,6 +60,7 @@ class DocMember:
     text: str  # the section body as read, markup removed, whitespace collapsed
     raw: str  # the section body as written (with markup), whitespace collapsed
     line: int | None = None
+    passages: list[Passage] = field(default_factory=list)
 
     @property
     def digest(self) -> str:

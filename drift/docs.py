@@ -10,6 +10,8 @@ Findings, each naming one api or behaviour:
   digest-missing     the spec records no doc_digest for the api yet
   quote-missing      a behaviour's cited quote is no longer in its section
   section-missing    a behaviour cites a section neither the spec nor the docs know
+The statement map's findings (statement-quote-missing, unmapped) come from
+drift/statements.py.
 """
 
 from __future__ import annotations

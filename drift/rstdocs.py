@@ -16,7 +16,7 @@ import re
 from docutils import nodes, utils
 from docutils.parsers.rst import Directive, Parser, directives, roles
 
-from .docmodel import DocMember, DocModule, DocReadError, collapse, split_signature
+from .docmodel import DocMember, DocModule, DocReadError, Passage, collapse, split_signature
 
 DESC_KINDS = (
     "function", "class", "method", "data", "attribute", "exception", "decorator",
@@ -218,6 +218,37 @@ def _plain_text(node: nodes.Node) -> str:
     return collapse("".join(parts))
 
 
+def _passages(body: desc) -> list[Passage]:
+    """The section's paragraphs and tables in order; code examples and nested members left out."""
+    out: list[Passage] = []
+
+    def walk(n):
+        if isinstance(n, (desc, nodes.system_message, nodes.comment, module_marker, nodes.literal_block,
+                          nodes.doctest_block)):
+            return
+        if isinstance(n, nodes.table):
+            out.append(Passage(_plain_text(n), _line_of(n), whole=True))
+        elif isinstance(n, nodes.TextElement):
+            text = _plain_text(n)
+            if text:
+                out.append(Passage(text, _line_of(n)))
+        elif isinstance(n, nodes.Element):
+            for child in n.children:
+                walk(child)
+
+    for child in body.children:
+        walk(child)
+    return out
+
+
+def _line_of(node: nodes.Node) -> int | None:
+    """The source line of a block (docutils sets it on some nodes only: ask the first that has it)."""
+    for n in node.findall(include_self=True):
+        if getattr(n, "line", None):
+            return n.line
+    return None
+
+
 def _nested_desc_spans(node: desc) -> set[int]:
     spans: set[int] = set()
     for n in node.findall(desc, include_self=False):
@@ -265,6 +296,7 @@ def _collect(parent: nodes.Element, module: list, owner: str | None, path: str, 
         sigs = [_strip_module(s, module[0]) for d in group for s in d["signatures"]]
         section = sigs[0]
         text, raw = _plain_text(body), _raw_text(body)
+        passages = _passages(body)
         by_name: dict[str, DocMember] = {}
         for d in group:
             for sig in d["signatures"]:
@@ -284,7 +316,7 @@ def _collect(parent: nodes.Element, module: list, owner: str | None, path: str, 
                     by_name[name].signatures.append(sig)
                     continue
                 member = DocMember(name=name, kind=kind, signatures=[sig], section=section, text=text, raw=raw,
-                                   line=d["line"])
+                                   line=d["line"], passages=passages)
                 by_name[name] = member
                 out.append(member)
         for d in group:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .docmodel import DocMember, DocModule, collapse, split_signature
+from .docmodel import DocMember, DocModule, Passage, collapse, split_signature
 
 _TAGGED = re.compile(r"^<(?P<kind>function|class|method|data|exception)>\s*(?P<sig>.*?)\s*</(?P=kind)>\s*$")
 _DOTTED_SIG = re.compile(r"^(?:(?P<cls>class|exception)\s+)?(?P<prefix>[A-Za-z_]\w*)\.(?P<rest>[A-Za-z_][\w.]*\s*\(.*\))\s*$")
@@ -63,6 +63,7 @@ class _Builder:
         self.classes: set[str] = set()
         self.group: list[tuple[str, str, int]] = []  # (kind, signature, line)
         self.body: list[str] = []
+        self.numbered: list[tuple[int, str, bool]] = []  # (line number, line, inside fenced code)
 
     def signature(self, text: str, kind_hint: str | None) -> tuple[str, str] | None:
         """(kind, signature without module prefix) when `text` documents a member."""
@@ -102,19 +103,44 @@ class _Builder:
         raw = collapse("\n".join(self.body))
         text = collapse(strip_inline_markup("\n".join(self.body))) if self.strip_markup else raw
         section = self.group[0][1]
+        passages = self.passages()
         by_name: dict[str, DocMember] = {}
         for kind, sig, line in self.group:
             name, _ = split_signature(sig)
             if name in by_name:
                 by_name[name].signatures.append(sig)
                 continue
-            by_name[name] = DocMember(name=name, kind=kind, signatures=[sig], section=section, text=text, raw=raw, line=line)
+            by_name[name] = DocMember(name=name, kind=kind, signatures=[sig], section=section, text=text, raw=raw, line=line,
+                                      passages=passages)
             self.members.append(by_name[name])
-        self.group, self.body = [], []
+        self.group, self.body, self.numbered = [], [], []
 
-    def text(self, line: str) -> None:
+    def passages(self) -> list[Passage]:
+        """Paragraphs (runs of lines between blank lines), fenced code left out; a
+        run of `|` lines is a table, one unit."""
+        out: list[Passage] = []
+        run: list[tuple[int, str]] = []
+
+        def flush():
+            if run:
+                joined = "\n".join(line for _, line in run)
+                text = collapse(strip_inline_markup(joined) if self.strip_markup else joined)
+                whole = all(line.lstrip().startswith("|") for _, line in run)
+                out.append(Passage(text, run[0][0], whole=whole))
+                run.clear()
+
+        for number, line, code in self.numbered:
+            if code or not line.strip():
+                flush()
+            else:
+                run.append((number, line))
+        flush()
+        return out
+
+    def text(self, line: str, number: int = 0, code: bool = False) -> None:
         if self.group:
             self.body.append(line)
+            self.numbered.append((number, line, code))
 
 
 def parse_seed(text: str, path: str, fmt: str) -> DocModule:
@@ -137,7 +163,7 @@ def parse_seed(text: str, path: str, fmt: str) -> DocModule:
                 else:
                     b.finish()
                 continue
-            b.text(line)
+            b.text(line, number, in_fence)
         else:
             stripped = line.strip()
             found = b.signature(stripped, None) if line[:1].strip() or stripped.startswith("class ") else None
@@ -149,6 +175,6 @@ def parse_seed(text: str, path: str, fmt: str) -> DocModule:
             if _HEADING_WORDS.match(line) and prev_blank and next_blank:
                 b.finish()
                 continue
-            b.text(line)
+            b.text(line, number)
     b.finish()
     return DocModule(path=path, format=fmt, module=module, members=b.members, warnings=b.warnings)

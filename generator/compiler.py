@@ -9,11 +9,13 @@ from .profiles import Profile, load_profile_file, load_profiles
 from .render import TESTS_DIR, environment, render_suite, render_tests
 from .scaffold import check_spec, render_scaffold
 from .spec import Spec, load_spec
+from .statements import load_statements
 
 
 def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     """Validate everything and render every output. Raises SourceErrors before any write."""
     spec = load_spec(root)
+    load_statements(root, spec)  # checked on every compile; it generates nothing
     profiles = load_profiles(root, spec)
     check_spec(root, spec)
     env = environment()

@@ -40,6 +40,10 @@ def _cmd_spec(args) -> int:
         from .drift_cli import cmd_sync_digests
 
         return cmd_sync_digests(args)
+    if args.action == "coverage":
+        from .coverage_cli import cmd_spec_coverage
+
+        return cmd_spec_coverage(args)
     spec = load_spec(args.root)
     if args.json:
         json.dump(spec.to_json(), sys.stdout, indent=1)
@@ -152,9 +156,11 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_compile)
 
     s = sub.add_parser("spec", help="show the resolved spec")
-    s.add_argument("--json", action="store_true", help="print apis and behaviours as JSON")
-    s.add_argument("action", nargs="?", choices=["sync-digests"],
-                   help="sync-digests PATH: record the docs' section digests in spec/apis (after reviewing the drift)")
+    s.add_argument("--json", action="store_true", help="print apis and behaviours (with coverage: the statements) as JSON")
+    s.add_argument("action", nargs="?", choices=["sync-digests", "coverage"],
+                   help="sync-digests PATH: record the docs' section digests in spec/apis (after reviewing the drift); "
+                        "coverage: each statement of the docs (spec/statements.yaml) as covered, not testable "
+                        "or not covered (a report: exit 0)")
     s.add_argument("docs", nargs="?", metavar="PATH", help="the documentation file for sync-digests")
     s.set_defaults(func=_cmd_spec)
 

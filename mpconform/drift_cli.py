@@ -13,15 +13,19 @@ NO_DRIFT, DRIFT, UNREADABLE = 0, 1, 2
 _LABELS = {
     "removed": "removed", "added": "added", "kind-changed": "kind", "signature-changed": "signature",
     "text-changed": "text", "digest-missing": "no digest", "quote-missing": "quote", "section-missing": "section",
+    "statement-quote-missing": "statement", "unmapped": "unmapped",
 }
 
 
 def _cmd_drift_docs(args) -> int:
     from mpconform.drift.docmodel import DocReadError, read_doc
     from mpconform.drift.docs import compare_docs
+    from mpconform.drift.statements import compare_statements
     from mpconform.generator.spec import load_spec
+    from mpconform.generator.statements import load_statements
 
     spec = load_spec(args.root)
+    statements = load_statements(args.root, spec)
     reports, status = [], NO_DRIFT
     for path in args.paths:
         entry: dict = {"path": str(path)}
@@ -38,7 +42,7 @@ def _cmd_drift_docs(args) -> int:
             reports.append(entry)
             status = max(status, UNREADABLE)
             continue
-        findings = compare_docs(spec, doc)
+        findings = compare_docs(spec, doc) + compare_statements(spec, statements, doc)
         entry["findings"] = [f.to_json() for f in findings]
         reports.append(entry)
         if findings:
@@ -48,11 +52,11 @@ def _cmd_drift_docs(args) -> int:
                   sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        _print_docs_report(reports, spec)
+        _print_docs_report(reports, spec, len(statements.statements))
     return status
 
 
-def _print_docs_report(reports: list[dict], spec) -> None:
+def _print_docs_report(reports: list[dict], spec, n_statements: int) -> None:
     total = 0
     for r in reports:
         if "error" in r:
@@ -61,7 +65,7 @@ def _print_docs_report(reports: list[dict], spec) -> None:
         findings = r["findings"]
         total += len(findings)
         print(f"{r['path']} ({r['format']}, module {r['module'] or '?'}, {r['members']} members) "
-              f"against the spec ({len(spec.apis)} apis, {len(spec.behaviours)} behaviours):")
+              f"against the spec ({len(spec.apis)} apis, {len(spec.behaviours)} behaviours, {n_statements} statements):")
         for w in r["warnings"]:
             print(f"  warning    {w}")
         for f in findings:

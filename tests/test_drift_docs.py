@@ -19,10 +19,11 @@ DIGEST_LINE = re.compile(r"^\s+doc_digest: [0-9a-f]{64}$")
 
 @pytest.fixture
 def drift_project(project_copy, cli):
-    """A project whose spec/apis is the fixture spec, digests synced from the fixture doc."""
+    """A project whose spec/apis and statement map are the fixture's, digests synced from the fixture doc."""
     apis = project_copy / "spec" / "apis"
     shutil.rmtree(apis)
     shutil.copytree(FIXTURES / "apis", apis)
+    shutil.copyfile(FIXTURES / "statements.yaml", project_copy / "spec" / "statements.yaml")
     doc = project_copy / "module.rst"
     shutil.copyfile(FIXTURES / "module.rst", doc)
     status, out, err = cli("--root", project_copy, "spec", "sync-digests", doc)
@@ -111,7 +112,9 @@ def test_reworded_sentence(drift_project, cli):
     path = edited(drift_project, "Without *level*, answer how many slots the pool holds.",
                   "Called with no argument, it tells the number of slots.")
     status, found, data = findings(cli, drift_project, path)
-    assert (status, found) == (1, [("text-changed", "pool_size")])
+    # The statement the map quotes is gone, and the new sentence is in no statement.
+    assert (status, found) == (1, [("statement-quote-missing", "pool_size.answers_slot_count"),
+                                   ("text-changed", "pool_size"), ("unmapped", "pool_size([level])")])
     assert "pool_size([level])" in data["files"][0]["findings"][0]["message"]
 
 
@@ -119,7 +122,8 @@ def test_reworded_quoted_sentence_in_a_shared_section(drift_project, cli):
     path = edited(drift_project, "While frozen, taking a slot raises `OSError`.",
                   "A frozen pool refuses every take with `OSError`.")
     status, found, _ = findings(cli, drift_project, path)
-    assert (status, found) == (1, [("quote-missing", "freeze.take_raises"), ("text-changed", "freeze, thaw, frozen")])
+    assert (status, found) == (1, [("quote-missing", "freeze.take_raises"), ("statement-quote-missing", "freeze.taking_raises"),
+                                   ("text-changed", "freeze, thaw, frozen"), ("unmapped", "freeze()")])
 
 
 def test_new_optional_argument(drift_project, cli):
@@ -174,10 +178,12 @@ def test_markdown_and_text_copies(drift_project, cli):
     # The code fence is body text (its "heading" is not a member); the shorter
     # freeze()/thaw() section drops frozen() (its behaviour goes with it)
     # and the sentence about nesting that thaw.nests quotes.
+    # The statement map's quotes of the two dropped sentences are missing too.
     assert (status, found) == (1, [
         ("quote-missing", "thaw.nests"),
         ("removed", "Fifo"), ("removed", "Fifo.count"), ("removed", "Fifo.fill"), ("removed", "Fifo.take"),
         ("removed", "frozen"), ("removed", "gauge"),
+        ("statement-quote-missing", "frozen.tells_state"), ("statement-quote-missing", "thaw.one_per_freeze"),
         ("text-changed", "freeze, thaw"),
     ])
 
@@ -221,8 +227,9 @@ def test_unknown_directive_and_role_are_warnings_with_results_kept(drift_project
     assert status == 1 and "Traceback" not in out + err
     assert re.search(r"warning .*edited\.rst:\d+: unknown directive 'fancybox'; its content is not read", out)
     assert re.search(r"warning .*edited\.rst:\d+: unknown role 'weird'", out)
-    # The rest of the file is still compared: only the edited section differs.
-    assert findings(cli, drift_project, path)[1] == [("text-changed", "pool_size")]
+    # The rest of the file is still compared: only the edited section differs
+    # (and its new sentence, the role kept as written, is in no statement).
+    assert findings(cli, drift_project, path)[1] == [("text-changed", "pool_size"), ("unmapped", "pool_size([level])")]
 
 
 def test_one_bad_file_keeps_the_others(drift_project, cli):
@@ -248,3 +255,66 @@ def test_sync_digests_needs_a_readable_doc(drift_project, cli):
     empty.write_text("")
     status, _, err = cli("--root", drift_project, "spec", "sync-digests", empty)
     assert status == 2 and "empty file" in err and "Traceback" not in err
+
+
+# --- the statement map (spec/statements.yaml; the fixture's is FIXTURES/statements.yaml) ---
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_new_paragraph_is_not_in_the_statement_map(drift_project, cli):
+    path = edited(drift_project, "The pool starts with eight slots on most builds.",
+                  "The pool starts with eight slots on most builds.\n\n   A pool never shrinks below one slot.")
+    status, found, data = findings(cli, drift_project, path)
+    assert (status, found) == (1, [("text-changed", "pool_size"), ("unmapped", "pool_size([level])")])
+    unmapped = next(f for f in data["files"][0]["findings"] if f["kind"] == "unmapped")
+    assert unmapped["message"] == "not in the statement map: 'A pool never shrinks below one slot.'"
+    assert unmapped["where"] == f"{path}:{_line_of(path, 'A pool never shrinks')}"
+    status, out, _ = cli("--root", drift_project, "drift", "docs", path)
+    assert status == 1
+    assert "unmapped   pool_size([level]): not in the statement map: 'A pool never shrinks below one slot.'" in out
+
+
+def test_new_sentence_inside_a_quoted_paragraph_of_a_shared_section(drift_project, cli):
+    path = edited(drift_project, "Freeze or thaw the pool.  While frozen,",
+                  "Freeze or thaw the pool.  Thawing a pool that is not frozen does nothing.  While frozen,")
+    status, found, data = findings(cli, drift_project, path)
+    assert (status, found) == (1, [("text-changed", "freeze, thaw, frozen"), ("unmapped", "freeze()")])
+    assert "'Thawing a pool that is not frozen does nothing.'" in data["files"][0]["findings"][1]["message"]
+
+
+def test_new_sentence_repeating_a_quoted_phrase_is_still_reported(drift_project, cli):
+    """A quote maps one sentence only, so a new one that reuses its words cannot hide behind it."""
+    path = edited(drift_project, "Answer how many items wait in the queue.",
+                  "Answer how many items wait in the queue.  Asking how many items wait never blocks.")
+    status, found, data = findings(cli, drift_project, path)
+    assert (status, found) == (1, [("text-changed", "Fifo.count"), ("unmapped", "Fifo.count()")])
+    assert "'Asking how many items wait never blocks.'" in data["files"][0]["findings"][1]["message"]
+
+
+def test_new_sentence_in_a_renamed_section_and_an_old_markdown_copy(drift_project, cli):
+    # A changed signature renames the heading: the section is still found through its api.
+    path = edited(drift_project, ".. function:: gauge(sink[, depth])\n\n   Write a short report about the pool into *sink*.",
+                  ".. function:: gauge(sink[, depth[, width]])\n\n   Write a short report about the pool into *sink*.  "
+                  "With *width*, lines wrap at that many columns.")
+    status, found, _ = findings(cli, drift_project, path)
+    assert (status, found) == (1, [("signature-changed", "gauge"), ("text-changed", "gauge"),
+                                   ("unmapped", "gauge(sink[, depth])")])
+    md = drift_project / "module.md"
+    text = (FIXTURES / "module.md").read_text()
+    md.write_text(text.replace("The pool starts with eight slots on most builds.",
+                               "The pool starts with eight slots on most builds.\n\nSlots are never shared."))
+    status, found, data = findings(cli, drift_project, md)
+    unmapped = [f for f in data["files"][0]["findings"] if f["kind"] == "unmapped"]
+    assert [(f["subject"], f["message"], f["where"]) for f in unmapped] == [
+        ("pool_size([level])", "not in the statement map: 'Slots are never shared.'", f"{md}:{_line_of(md, 'never shared')}")]
+
+
+def test_fixture_statement_map_matches_every_sentence_of_the_fixture_doc(drift_project, cli):
+    """Also checks each shape of unit: a table (one unit), sentences split after `frozen()`-style code."""
+    assert findings(cli, drift_project, drift_project / "module.rst")[:2] == (0, [])
+    path = edited(drift_project, "     x   slot in use", "     x   slot taken")
+    status, found, _ = findings(cli, drift_project, path)
+    assert (status, found) == (1, [("statement-quote-missing", "gauge.slot_marks"), ("text-changed", "gauge"),
+                                   ("unmapped", "gauge(sink[, depth])")])
