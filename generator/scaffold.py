@@ -188,6 +188,9 @@ def skeleton_disabled(spec: Spec, features: list[str] | None, without: list[str]
     wanted = set(spec.features) if features is None else set(_feature_closure(features, spec.features))
     wanted |= set(SKELETON_NEEDS)
     off = {f: "left out of the scaffold (--features)" for f in spec.features if f not in wanted}
+    for name, feature in spec.features.items():
+        if feature.skeleton and name in wanted:  # the skeleton has no port code for it
+            off[name] = f"left out of the scaffold: {feature.skeleton}"
     for name in without:
         if name in SKELETON_NEEDS:
             raise ScaffoldError(f"feature '{name}' cannot be disabled: the skeleton's main.c needs it to run scripts")
@@ -224,7 +227,7 @@ def render_skeleton(spec: Spec, name: str, disabled: dict[str, str], env: jinja2
 
 
 def profile_yaml(name: str, binary: Path, disabled: dict[str, str]) -> str:
-    """ports/<name>/port.yaml for a scaffolded port: the unix runner on its binary,
+    """The profile of a scaffolded port (OUT/port.yaml, beside its sources): the unix runner on its binary,
     its left-out features disabled so the suite reports them as skips."""
     doc = {
         "port": name,

@@ -32,6 +32,7 @@ class Feature:
     implies: tuple
     probe: str = ""  # body of a MicroPython function: is the build configured with it?
     probe_output: str = ""  # regex over what the probe prints, when that decides instead
+    skeleton: str = ""  # why `mpconform scaffold`'s host skeleton leaves it out (it needs port code)
 
 
 @dataclass
@@ -233,7 +234,8 @@ def load_spec(root: Path) -> Spec:
 
     features = {
         name: Feature(
-            name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())), f["probe"], f.get("probe_output", "")
+            name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())), f["probe"], f.get("probe_output", ""),
+            f.get("skeleton", ""),
         )
         for name, f in module_doc.data["features"].items()
     }

@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     s.add_argument("--features", metavar="LIST",
                    help="comma-separated features to enable (and what they imply); default: all")
     s.add_argument("--disable", metavar="LIST", default="", help="comma-separated features to leave out")
-    s.add_argument("--no-profile", action="store_true", help="do not write ports/NAME/port.yaml nor regenerate")
+    s.add_argument("--no-profile", action="store_true", help="do not write OUT/port.yaml")
     s.add_argument("--force", action="store_true", help="overwrite existing files")
     s.set_defaults(func=_cmd_scaffold)
 
@@ -33,7 +33,6 @@ def _names(text: str | None) -> list[str]:
 
 def _cmd_scaffold(args) -> int:
     from mpconform.generator import scaffold
-    from mpconform.generator.compiler import build
     from mpconform.generator.spec import load_spec
 
     spec = load_spec(args.root)
@@ -45,7 +44,7 @@ def _cmd_scaffold(args) -> int:
     except scaffold.ScaffoldError as exc:
         print(f"mpconform: scaffold: {exc}", file=sys.stderr)
         return 2
-    profile_path = args.root / "ports" / args.name / "port.yaml"
+    profile_path = out / "port.yaml"  # the port's profile lives with its sources, in the maintainer's tree
     clashes = [out / rel for rel in files if (out / rel).exists()]
     if not args.no_profile and profile_path.exists():
         clashes.append(profile_path)
@@ -58,16 +57,12 @@ def _cmd_scaffold(args) -> int:
         (out / rel).write_bytes(content)
         print(f"wrote {out / rel}")
     if not args.no_profile:
-        profile_path.parent.mkdir(parents=True, exist_ok=True)
         profile_path.write_text(scaffold.profile_yaml(args.name, out / "build" / args.name, disabled), encoding="utf-8")
         print(f"wrote {profile_path}")
-        _, _, outputs = build(args.root)
-        changed = outputs.write(args.root)
-        print(f"mpconform: regenerated {len(changed)} file(s) for port {args.name}")
     for name, why in disabled.items():
         print(f"  off: {name} ({why})")
-    print(f"next: make -C {out} MICROPY_DIR=/path/to/micropython && mpconform run {args.name} --json {args.name}.json"
-          f" ; mpconform bringup {args.name}.json --port-dir {out}")
+    print(f"next: make -C {out} MICROPY_DIR=/path/to/micropython && mpconform run --profile {profile_path} "
+          f"--json {args.name}.json ; mpconform bringup {args.name}.json --port-dir {out}")
     return 0
 
 

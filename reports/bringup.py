@@ -43,11 +43,18 @@ def todo_list(root: Path, doc: dict, port_dir: Path | None = None) -> dict:
         raise BringupError("not a results file (needs 'port' and a 'results' list)")
     spec = load_spec(root)
     port = doc["port"]
+    # What the run went by (its profile, or the probe with --detect), as the results record it;
+    # an older results file without it falls back to the port's profile in this project.
+    recorded = doc.get("features")
     disabled: dict[str, str] = {}
-    try:
-        disabled = load_profile(root, port, spec).disabled
-    except (UnknownPort, SourceError, SourceErrors):
-        pass  # no usable profile: every required feature is listed
+    if isinstance(recorded, dict) and recorded:
+        disabled = {name: str(f.get("evidence", "")) for name, f in recorded.items()
+                    if isinstance(f, dict) and f.get("enabled") is False}
+    else:
+        try:
+            disabled = load_profile(root, port, spec).disabled
+        except (UnknownPort, SourceError, SourceErrors):
+            pass  # no usable profile: every required feature is listed
     if port_dir is None and (root / "ports" / port / "scaffold").is_dir():
         port_dir = root / "ports" / port / "scaffold"
     behaviours = {b.id: b for b in spec.behaviours}

@@ -156,18 +156,25 @@ def test_unknown_hook_is_refused(tmp_path):
 
 
 def test_scaffold_command_writes_port_and_profile(tmp_path, capsys):
+    from mpconform.generator.compiler import build_profile
+
     root = _copy_root(tmp_path)
     out = tmp_path / "newport"
     assert main(["--root", str(root), "scaffold", "newport", "--out", str(out), "--disable", "ringio"]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["Makefile", "main.c", "mpconfigport.h", "mphalport.h", "mphalport.c", "qstrdefsport.h",
-         "mpconfigport_micropython.h"])
+         "mpconfigport_micropython.h", "port.yaml"])
     assert "#define MICROPY_PY_MICROPYTHON_RINGIO (0)" in (out / "mpconfigport_micropython.h").read_text()
-    manifest = json.loads((root / "suites" / "newport" / "manifest.json").read_text())
+    assert not (root / "ports" / "newport").exists()  # the profile is the maintainer's, beside the sources
+    assert not (root / "suites").exists()  # nothing of this project was regenerated
+    build_profile(root, out / "port.yaml", tmp_path / "cache")
+    manifest = json.loads((tmp_path / "cache" / "suites" / "newport" / "manifest.json").read_text())
     skipped = {t["id"] for t in manifest["tests"] if t["status"] == "skip"}
-    assert skipped and all(i.startswith("RingIO") for i in skipped)
+    spec = load_spec(root)
+    no_skeleton = {name for name, f in spec.features.items() if f.skeleton}
+    expected = {b.id for b in spec.behaviours if b.api.startswith("RingIO") or set(b.requires) & no_skeleton}
+    assert skipped == expected and any(i.startswith("RingIO") for i in skipped)
     assert manifest["runner"]["options"]["micropython"] == str(out / "build" / "newport")
-    assert main(["--root", str(root), "compile", "--check"]) == 0
     capsys.readouterr()
     # A second scaffold would overwrite the maintainer's work: refused without --force.
     assert main(["--root", str(root), "scaffold", "newport", "--out", str(out)]) == 2

@@ -15,4 +15,4 @@ except ValueError as e:
 # behaviour: 'opt_level.line_numbers_dropped_at_level_3'
 # doc: 'opt_level([level])': 'at levels 3 and higher line numbers are not stored'
 # claim: 'The traceback of an exception from code compiled at level 3 does not give the true line (line 2) of the raise; it still names the exception. The traceback is read back as text, since how much of it a build prints (frames, other line numbers, nothing but the exception) is not what the docs speak of.'
-# requires: 'compiler, exec, io_stringio, micropython_module, sys_print_exception'
+# requires: 'compiler, exec, io_stringio, micropython_module, sys_print_exception, sys_stdfiles'

@@ -177,6 +177,14 @@
  */
 #define MICROPY_PY_SYS (1)
 
+/* feature sys_stdfiles: sys.stdin, sys.stdout and sys.stderr exist as stream objects, and with them
+ * sys.print_exception() writes to the stream given as its file argument (without them it
+ * prints to the console whatever it is given).
+ * OFF: implies a disabled feature
+ * skips 1 behaviour(s)
+ */
+#define MICROPY_PY_SYS_STDFILES (0)
+
 /* feature memoryview: The memoryview builtin exists.
  * OFF: detected by `mpconform detect`: no memoryview builtin
  * skips 2 behaviour(s)
@@ -204,11 +212,12 @@
  *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
  */
 
-/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
+/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles). A port turns on
+ * its architecture's emitter (MICROPY_EMIT_X64, MICROPY_EMIT_THUMB, ...), from which
+ * MICROPY_EMIT_NATIVE follows, so no single macro is listed.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: (none)
  */
-#define MICROPY_EMIT_NATIVE (1)
 
 /* feature thread: The _thread module exists.
  * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
@@ -228,7 +237,8 @@
  */
 #define MICROPY_PY_SELECT (0)
 
-/* feature asyncio: The asyncio module exists.
+/* feature asyncio: The asyncio module exists: its C core (MICROPY_PY_ASYNCIO) and the asyncio package,
+ * which a port freezes into its firmware from extmod/asyncio.
  * OFF: detected by `mpconform detect`: ImportError ("no module named 'asyncio'",)
  * skips 0 behaviour(s)
  */

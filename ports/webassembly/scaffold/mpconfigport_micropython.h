@@ -197,6 +197,14 @@
  */
 #define MICROPY_PY_SYS (1)
 
+/* feature sys_stdfiles: sys.stdin, sys.stdout and sys.stderr exist as stream objects, and with them
+ * sys.print_exception() writes to the stream given as its file argument (without them it
+ * prints to the console whatever it is given).
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: opt_level.line_numbers_dropped_at_level_3
+ */
+#define MICROPY_PY_SYS_STDFILES (1)
+
 /* feature memoryview: The memoryview builtin exists.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: RingIO.accepts_other_buffer_objects, RingIO.write.accepts_buffer_objects
@@ -224,12 +232,13 @@
  *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
  */
 
-/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
+/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles). A port turns on
+ * its architecture's emitter (MICROPY_EMIT_X64, MICROPY_EMIT_THUMB, ...), from which
+ * MICROPY_EMIT_NATIVE follows, so no single macro is listed.
  * OFF: detected by `mpconform detect`: SyntaxError ('invalid micropython decorator',) compiling
  *   '@micropython.native<U+005C>ndef f():<U+005C>n return 1<U+005C>nf()<U+005C>n'
  * skips 0 behaviour(s)
  */
-#define MICROPY_EMIT_NATIVE (0)
 
 /* feature thread: The _thread module exists.
  * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
@@ -249,7 +258,8 @@
  */
 #define MICROPY_PY_SELECT (1)
 
-/* feature asyncio: The asyncio module exists.
+/* feature asyncio: The asyncio module exists: its C core (MICROPY_PY_ASYNCIO) and the asyncio package,
+ * which a port freezes into its firmware from extmod/asyncio.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: (none)
  */

@@ -57,3 +57,15 @@ void nlr_jump_fail(void *val) {
     fprintf(stderr, "FATAL: uncaught NLR %p\n", val);
     exit(1);
 }
+
+#if MICROPY_PY_IO
+// The io module brings the open() builtin with it. This port has no filesystem
+// beyond the script it runs, so open() says so; a port with a VFS replaces this.
+static mp_obj_t skeleton_open(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    (void)n_args;
+    (void)args;
+    (void)kwargs;
+    mp_raise_OSError(MP_ENOENT);
+}
+MP_DEFINE_CONST_FUN_OBJ_KW(mp_builtin_open_obj, 1, skeleton_open);
+#endif

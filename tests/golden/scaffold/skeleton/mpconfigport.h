@@ -12,17 +12,14 @@
 #define MICROPY_ENABLE_EXTERNAL_IMPORT    (0)
 #define MICROPY_HELPER_REPL               (0)
 #define MICROPY_ALLOC_PATH_MAX            (256)
-#define MICROPY_ENABLE_SOURCE_LINE        (1)
 #define MICROPY_ERROR_REPORTING           (MICROPY_ERROR_REPORTING_DETAILED)
 #define MICROPY_LONGINT_IMPL              (MICROPY_LONGINT_IMPL_MPZ)
 #define MICROPY_WARNINGS                  (1)
 
 // Language and builtins the conformance suite's scripts use.
 #define MICROPY_PY_FSTRINGS               (1)
-#define MICROPY_PY_BUILTINS_MEMORYVIEW    (1)
 #define MICROPY_PY_BUILTINS_STR_UNICODE   (1)
 #define MICROPY_PY_SYS_EXIT               (1)
-#define MICROPY_PY_IO                     (0)  // no files beyond the script: no open()
 
 // The GC scans registers with shared/runtime/gchelper_generic.c.
 #define MICROPY_HEAP_SIZE                 (256 * 1024)

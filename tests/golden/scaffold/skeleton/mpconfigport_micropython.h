@@ -195,15 +195,24 @@
  */
 #define MICROPY_PY_SYS (1)
 
+/* feature sys_stdfiles: sys.stdin, sys.stdout and sys.stderr exist as stream objects, and with them
+ * sys.print_exception() writes to the stream given as its file argument (without them it
+ * prints to the console whatever it is given).
+ * OFF: left out of the scaffold: the stream objects come from the port's stdio code
+ *   (shared/runtime/sys_stdio_mphal.c)
+ * skips 1 behaviour(s)
+ */
+#define MICROPY_PY_SYS_STDFILES (0)
+
 /* feature memoryview: The memoryview builtin exists.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: RingIO.accepts_other_buffer_objects, RingIO.write.accepts_buffer_objects
  */
 #define MICROPY_PY_BUILTINS_MEMORYVIEW (1)
 
 /* feature io_stringio: io.StringIO and io.BytesIO exist.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: opt_level.line_numbers_dropped_at_level_3
  */
 #define MICROPY_PY_IO (1)
 
@@ -219,26 +228,28 @@
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   opt_level.line_numbers_kept_at_levels_0_to_2
+ *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
  */
 
-/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+/* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles). A port turns on
+ * its architecture's emitter (MICROPY_EMIT_X64, MICROPY_EMIT_THUMB, ...), from which
+ * MICROPY_EMIT_NATIVE follows, so no single macro is listed.
+ * OFF: left out of the scaffold: the emitter to enable depends on the host architecture; choose
+ *   it in mpconfigport.h
+ * skips 0 behaviour(s)
  */
-#define MICROPY_EMIT_NATIVE (1)
 
 /* feature thread: The _thread module exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: left out of the scaffold: threads need the port's own mpthreadport.h/.c
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD (1)
+#define MICROPY_PY_THREAD (0)
 
 /* feature thread_gil: Threads run under a global interpreter lock.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: left out of the scaffold: implies a disabled feature
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD_GIL (1)
+#define MICROPY_PY_THREAD_GIL (0)
 
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * enables APIs: (none directly; behaviours below need it)
@@ -246,10 +257,12 @@
  */
 #define MICROPY_PY_SELECT (1)
 
-/* feature asyncio: The asyncio module exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+/* feature asyncio: The asyncio module exists: its C core (MICROPY_PY_ASYNCIO) and the asyncio package,
+ * which a port freezes into its firmware from extmod/asyncio.
+ * OFF: left out of the scaffold: the asyncio package is Python code a port freezes into its
+ *   firmware; the skeleton freezes nothing
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_ASYNCIO (1)
+#define MICROPY_PY_ASYNCIO (0)
 
 #endif // MPCONFORM_GOLDEN_MPCONFIGPORT_MICROPYTHON_H
