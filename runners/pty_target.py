@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from .base import RunnerError
+from .targets import Target
 
 READY_TIMEOUT_S = 10.0
 
@@ -188,14 +189,35 @@ class Relay:
         return bool(data)
 
 
-class PtyTarget:
-    """Starts, resets, unplugs and stops one relay process (see the module doc)."""
+class PtyTarget(Target):
+    """Starts, resets, unplugs and stops one relay process (see the module doc). As the
+    board runner's Target its line is the published device path, or `url` when the
+    relay is reached another way (exported by ser2net)."""
 
-    def __init__(self, command: list[str], link: Path, unplug_s: float = 1.0):
+    kind = "unix-pty"
+
+    def __init__(self, command: list[str], link: Path, unplug_s: float = 1.0, url: str | None = None):
         self.command = [str(c) for c in command]
         self.link = Path(link)
         self.unplug_s = unplug_s
+        self.url = url
         self.proc: subprocess.Popen | None = None
+
+    # -- as a Target -----------------------------------------------------------------
+    def open(self) -> str:
+        if self.proc is None:
+            self.start()
+        return self.url or str(self.link)
+
+    def close(self) -> None:
+        self.stop()
+
+    @property
+    def can_hard_reset(self) -> bool:
+        return True
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "address": self.url or str(self.link)}
 
     def start(self) -> None:
         self.link.unlink(missing_ok=True)
@@ -217,7 +239,7 @@ class PtyTarget:
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signum)
 
-    def hard_reset(self) -> None:
+    def hard_reset(self, transport=None) -> None:
         """Restart the board process (or the whole relay if it has gone)."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
