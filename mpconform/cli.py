@@ -130,6 +130,7 @@ COMMAND_MODULES: list[str] = [
     "mpconform.devices_cli",
     "mpconform.detect_cli",
     "mpconform.compare_cli",
+    "mpconform.lab_cli",
 ]
 
 

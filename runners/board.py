@@ -149,6 +149,8 @@ class BoardRunner(Runner):
     def describe_target(self) -> dict:
         if self.target is not None:
             return self.target.describe()
+        if getattr(self, "_described", None):
+            return self._described
         if self.options.get("place"):
             return {"kind": "labgrid-place", "place": self.options.get("place")}
         return {"kind": self.options.get("target")["kind"] if self.options.get("target") else "serial", "address": self.url}
@@ -177,6 +179,7 @@ class BoardRunner(Runner):
             self.transport.close()
             self.transport = None
         if self.target is not None:
+            self._described = self.target.describe()  # provenance is collected after the run
             self.target.close()
             self.target = None
         if self._tmp is not None:

@@ -80,8 +80,21 @@ class LabClient:
             self._stop_loop()
             raise RunnerError(f"cannot reach the labgrid coordinator at {address}: {_why(exc)}") from None
 
-    def _call(self, coro, timeout: float = 30.0):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+    def _call(self, awaitable, timeout: float = 30.0):
+        """Wait here for a coroutine run on the client's loop."""
+
+        async def wait():
+            return await awaitable
+
+        return asyncio.run_coroutine_threadsafe(wait(), self.loop).result(timeout)
+
+    def rpc(self, method: str, request, timeout: float = 30.0):
+        """One coordinator call (made on the loop's thread: gRPC binds a call to its loop)."""
+
+        async def call():
+            return await getattr(self.session.stub, method)(request)
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(timeout)
 
     def _stop_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -137,7 +150,7 @@ class LabClient:
             holder = self.place(name).acquired
             if holder is None:
                 try:
-                    self._call(self.session.stub.AcquirePlace(self.pb.AcquirePlaceRequest(placename=name)))
+                    self.rpc("AcquirePlace", self.pb.AcquirePlaceRequest(placename=name))
                     self.sync()
                     return
                 except Exception as exc:  # noqa: BLE001 - grpc errors: raced by another client, or broken resources
@@ -156,7 +169,7 @@ class LabClient:
 
     def release(self, name: str) -> None:
         try:
-            self._call(self.session.stub.ReleasePlace(self.pb.ReleasePlaceRequest(placename=name)), 10)
+            self.rpc("ReleasePlace", self.pb.ReleasePlaceRequest(placename=name), 10)
             self.sync()
         except Exception:  # noqa: BLE001 - released already, or the coordinator is gone
             pass
