@@ -11,6 +11,7 @@ reaches on success, Ctrl-C, SIGTERM and any exception."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import subprocess
@@ -63,6 +64,8 @@ class LabClient:
 
     def __init__(self, address: str):
         ClientSession, self.pb = _import_labgrid()
+        # labgrid logs connection trouble on the root logger; the RunnerError below says it once
+        logging.getLogger().addHandler(logging.NullHandler())
         self.address = address
         self.users = 0
         self.loop = asyncio.new_event_loop()
@@ -220,6 +223,7 @@ class PlaceTarget(Target):
         self.plan_ = plan
         self.client: LabClient | None = None
         self.url: str | None = None
+        self.held = False
         self.reset_by_default = plan.has_power
 
     @staticmethod
@@ -229,6 +233,7 @@ class PlaceTarget(Target):
     def open(self) -> str:
         self.client = LabClient.get(self.plan_.address)
         self.client.acquire(self.plan_.name, self.plan_.wait_s)
+        self.held = True
         # the exporter starts ser2net on acquire and then publishes its port
         deadline = time.monotonic() + CONNECT_S
         while True:
@@ -247,7 +252,9 @@ class PlaceTarget(Target):
 
     def close(self) -> None:
         if self.client is not None:
-            self.client.release(self.plan_.name)
+            if self.held:  # never release a place someone else holds
+                self.client.release(self.plan_.name)
+                self.held = False
             self.client.release_user()
             self.client = None
 

@@ -68,9 +68,10 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
     -j N on an emulated board, give a pool of instances that share the suite."""
     spec = suite.manifest["runner"]
     cls = load_runner(spec["name"])
-    options = runner_options(cls, dict(spec.get("options", {})), overrides)
     if places:
         runner_options(cls, {}, {"place": places[0]})  # does this runner take places at all?
+    options = runner_options(cls, dict(spec.get("options", {})), overrides)
+    if places:
         if len(places) == 1:
             return cls({**options, "place": places[0]})
         return RunnerPool([cls({**options, "place": p}) for p in places])
