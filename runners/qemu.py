@@ -166,11 +166,15 @@ class QemuRunner(BoardRunner):
         Option("firmware", "str", None, "firmware file (--firmware; default per machine)"),
         Option("qemu", "str", QEMU, "the qemu-system-arm binary"),
         *(o for o in BOARD_OPTIONS if o.name in (
-            "raw_paste", "soft_reset", "answer_s", "boot_s", "reconnect_s", "chunk", "chunk_delay_s")),
+            "raw_paste", "soft_reset", "answer_s", "boot_s", "reconnect_s", "chunk", "chunk_delay_s",
+            "place", "coordinator", "place_wait_s")),
     )
 
     def plan_target(self):
         machine = self.options["machine"]
+        self.machine, self.firmware, self.qemu_target = machine, None, None
+        if self.options.get("place"):  # the emulated board runs in a lab, exported as a place
+            return super().plan_target()
         if machine is None:
             raise RunnerError(f"qemu runner option machine: expected one of {', '.join(MACHINES)}")
         args_for, default_firmware, how = MACHINES[machine]
@@ -189,14 +193,13 @@ class QemuRunner(BoardRunner):
         return None
 
     def make_target(self) -> Target:
-        return self.qemu_target
+        return self.qemu_target or super().make_target()
 
     @classmethod
     def can_multiply(cls, options: dict) -> bool:
-        return True  # each instance starts its own QEMU on its own port
+        return not options.get("place")  # each instance starts its own QEMU on its own port
 
     def describe_target(self) -> dict:
+        if self.qemu_target is None:
+            return {**super().describe_target(), "machine": self.machine}
         return {"kind": "qemu", "machine": self.machine, "firmware": self.firmware, "address": self.qemu_target.url}
-
-    def hard_reset(self) -> None:
-        self.qemu_target.hard_reset()
