@@ -101,6 +101,7 @@ class Lab:
                     for k in range(1, count + 1):
                         name = f"{profile}-{k}"
                         resources[name] = self._start_board(record, name, runners[profile])
+                self._power_switch(record, resources)
                 config = self.state / "exporter.yaml"
                 config.write_text(yaml.safe_dump(resources, sort_keys=False))
                 self._spawn(record, "exporter", [_tool("labgrid-exporter"), "-c", coordinator, "-n", EXPORTER,
@@ -142,6 +143,21 @@ class Lab:
             return {"RawSerialPort": {"port": os.path.realpath(link), "speed": 115200}}
         raise RunnerError(f"profile of {name.rsplit('-', 1)[0]} is not an emulated board (unix-pty or qemu); "
                           "export real boards with your own labgrid-exporter")
+
+    def _power_switch(self, record: dict, resources: dict) -> None:
+        """One HTTP power switch (runners/lab_power.py) for the pty boards: their places
+        get a NetworkPowerPort, which the run uses as the hard reset."""
+        relays = {p["name"]: p["pid"] for p in record["processes"]}
+        outlets = [name for name, res in resources.items() if "RawSerialPort" in res]
+        if not outlets:
+            return
+        port = _free_port()
+        self._spawn(record, "power", [sys.executable, "-m", "mpconform.runners.lab_power", "--port", str(port),
+                                      *[str(relays[name]) for name in outlets]])
+        _wait_port(port, "the lab's power switch", self.state / "power.log", connect=True)
+        for index, name in enumerate(outlets):
+            resources[name]["NetworkPowerPort"] = {"model": "simplerest", "index": index,
+                                                   "host": f"http://127.0.0.1:{port}/relay/{{index}}/{{value}}"}
 
     def _wait_resources(self, client: LabClient, groups: set[str]) -> None:
         deadline = time.monotonic() + START_S

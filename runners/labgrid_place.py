@@ -24,6 +24,7 @@ from .targets import Target
 
 DEFAULT_PORT = 20408
 CONNECT_S = 10.0
+POWER_OFF_S = 0.5  # how long a power cycle leaves the board off
 POLL_S = 0.5
 # resource classes labgrid's `power` command can drive
 POWER_CLASSES = {"NetworkPowerPort", "NetworkUSBPowerPort", "NetworkSiSPMPowerPort", "PDUDaemonPort",
@@ -264,7 +265,7 @@ class PlaceTarget(Target):
 
     def hard_reset(self, transport) -> None:
         client = shutil.which("labgrid-client") or os.path.join(os.path.dirname(sys.executable), "labgrid-client")
-        argv = [client, "-x", self.plan_.address, "-p", self.plan_.name, "power", "cycle"]
+        argv = [client, "-x", self.plan_.address, "-p", self.plan_.name, "power", "cycle", "--delay", str(POWER_OFF_S)]
         try:
             subprocess.run(argv, check=True, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.SubprocessError) as exc:

@@ -8,7 +8,8 @@ behaves like a USB-serial bridge in front of a microcontroller:
 
 * the unix port has no soft reset: Ctrl-D in its raw REPL ends the process. The
   relay starts it again at once, so the host sees a reboot (a fresh banner);
-* SIGHUP to the relay is the hard reset: the board process is killed and restarted;
+* SIGHUP to the relay is the hard reset: the board process is killed and restarted
+  (power on, when it was off); SIGUSR2 switches the power off until the next SIGHUP;
 * SIGUSR1 is a USB unplug: the host side disappears (its symlink too) for
   `--unplug-s` seconds, then comes back under a new device path;
 * killing the relay is a board that never comes back.
@@ -77,6 +78,7 @@ class Relay:
         self.replug_at: float | None = None
         self.pending: list[int] = []
         self.stop = False
+        self.powered = True
 
     # -- host side -----------------------------------------------------------------
     def plug(self) -> None:
@@ -130,6 +132,10 @@ class Relay:
             if signum == signal.SIGHUP:
                 self.power_off()
                 self.power_on()
+                self.powered = True
+            elif signum == signal.SIGUSR2:
+                self.power_off()
+                self.powered = False
             elif signum == signal.SIGUSR1 and self.host_fds:
                 self.unplug()
                 self.power_off()  # a USB-powered board loses power with its cable
@@ -138,7 +144,7 @@ class Relay:
                 self.stop = True
 
     def run(self) -> None:
-        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.on_signal)
         self.power_on()
         self.plug()

@@ -140,6 +140,28 @@ def test_bad_input_is_one_line_and_exit_2(lab, tmp_path, project_copy):
         "mpconform: board runner option answer_s: expected a positive number of seconds, got 'soon'"
 
 
+def _board_pid(relay: int) -> int | None:
+    children = Path(f"/proc/{relay}/task/{relay}/children").read_text().split()
+    return int(children[0]) if children else None
+
+
+def test_a_places_power_switch_is_its_hard_reset(lab):
+    from mpconform.runners.board import BoardRunner
+
+    relay = next(p["pid"] for p in lab["record"]["processes"] if p["name"] == "unix-pty-2")
+    runner = BoardRunner({"place": "unix-pty-2", "coordinator": lab["coordinator"]})
+    with runner:
+        assert runner.has_hard_reset  # a place with a NetworkPowerPort: used without being asked
+        before = _board_pid(relay)
+        runner.hard_reset()  # labgrid-client power cycle, through the exporter's simplerest switch
+        deadline = time.monotonic() + 10
+        while _board_pid(relay) in (before, None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _board_pid(relay) not in (before, None)
+        assert "held by" in _mpconform("lab", "status", "--coordinator", lab["coordinator"]).stdout
+    assert "held by" not in _mpconform("lab", "status", "--coordinator", lab["coordinator"]).stdout
+
+
 def test_killing_one_board_mid_run_loses_no_result(lab, unix_outcomes, tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", "unix-pty", "--places", "profile=unix-pty",
