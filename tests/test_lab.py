@@ -140,6 +140,29 @@ def test_bad_input_is_one_line_and_exit_2(lab, tmp_path, project_copy):
         "mpconform: board runner option answer_s: expected a positive number of seconds, got 'soon'"
 
 
+def test_sigterm_mid_run_releases_the_places_and_keeps_results(lab, tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", "unix-pty", "--places", "profile=unix-pty",
+                             "--json", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "LG_COORDINATOR": lab["coordinator"]}, start_new_session=True)
+    try:
+        log = out.with_suffix(".jsonl")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 10):
+            time.sleep(0.05)
+        assert "held by" in _mpconform("lab", "status", "--coordinator", lab["coordinator"]).stdout
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, output
+    doc = json.loads(out.read_text())
+    assert doc["interrupted"] is True and len(doc["results"]) >= 9
+    assert "held by" not in _mpconform("lab", "status", "--coordinator", lab["coordinator"]).stdout
+
+
 def _board_pid(relay: int) -> int | None:
     children = Path(f"/proc/{relay}/task/{relay}/children").read_text().split()
     return int(children[0]) if children else None
