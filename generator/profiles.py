@@ -74,7 +74,7 @@ def option_errors(doc, runner: str, options: dict) -> list[SourceError]:
         return []
     if declared is None:
         return []
-    return [doc.error(("runner", "options", key), why) for key, why in problems(declared, options, from_profile=True)]
+    return [doc.error(("runner", "options", key), why) for key, why in problems(declared, options)]
 
 
 def profile_names(root: Path) -> list[str]:

@@ -20,7 +20,6 @@ def _up(args) -> int:
 
 
 def _status(args) -> int:
-    from mpconform.runners.base import RunnerError
     from mpconform.runners.lab import Lab
     from mpconform.runners.labgrid_place import LabClient, coordinator_address
 
@@ -38,8 +37,6 @@ def _status(args) -> int:
             print(f"{name:20} {tags:24} {'held by ' + place.acquired if place.acquired else 'free':28} {state}")
         if not places:
             print("mpconform: no places")
-    except RunnerError:
-        raise
     finally:
         client.release_user()
     return 0

@@ -36,10 +36,9 @@ TARGET_KINDS = ("unix-pty",)
 OPTIONS = (
     TIMEOUT,
     Option("device", "str", None, "serial device or pyserial URL: /dev/ttyACM0, socket://h:p, rfc2217://h:p (--device)"),
-    Option("place", "str", None, "a labgrid place to acquire and use as the board (--place, --places)", cli_only=True),
-    Option("coordinator", "str", None, "the labgrid coordinator, host:port (--coordinator, else $LG_COORDINATOR)",
-           cli_only=True),
-    Option("place_wait_s", "float", 0, "how long to wait for a place someone else holds (--wait)", cli_only=True),
+    Option("place", "str", None, "a labgrid place to acquire and use as the board (--place, --places)"),
+    Option("coordinator", "str", None, "the labgrid coordinator, host:port (--coordinator, else $LG_COORDINATOR)"),
+    Option("place_wait_s", "float", 0, "how long to wait for a place someone else holds (--wait)"),
     Option("baudrate", "int", DEFAULT_BAUDRATE, "line speed of a local serial device"),
     Option("raw_paste", "bool", True, "use raw-paste when the firmware offers it (false: plain raw REPL)"),
     Option("soft_reset", "bool", True, "Ctrl-D between tests so no state leaks"),

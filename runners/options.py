@@ -30,8 +30,6 @@ class Option:
     doc: str
     #: further check of a value of the right type: returns what is wrong, or "".
     check: Callable[[object], str] | None = None
-    #: given by the command line (an override), never written in a profile
-    cli_only: bool = False
 
 
 def kinds(*names: str, needs: dict[str, str] | None = None) -> Callable[[object], str]:
@@ -48,14 +46,14 @@ def kinds(*names: str, needs: dict[str, str] | None = None) -> Callable[[object]
     return check
 
 
-def problems(declared: tuple[Option, ...], options: dict, *, from_profile: bool = False) -> list[tuple[str, str]]:
+def problems(declared: tuple[Option, ...], options: dict) -> list[tuple[str, str]]:
     """(option name, what is wrong) for every unknown or mistyped option."""
     by_name = {o.name: o for o in declared}
     out = []
     for key, value in options.items():
         opt = by_name.get(key)
-        if opt is None or (from_profile and opt.cli_only):
-            known = ", ".join(sorted(o.name for o in declared if not (from_profile and o.cli_only)))
+        if opt is None:
+            known = ", ".join(sorted(o.name for o in declared))
             out.append((key, f"unknown option (this runner's options: {known})"))
             continue
         if value is None:
