@@ -196,10 +196,12 @@ class Lab:
             except Exception:  # noqa: BLE001 - a coordinator that is gone has no places to delete
                 pass
         stopped = []
-        # the exporter first (it stops its ser2net), the coordinator last
-        for proc in sorted(record["processes"], key=lambda p: (p["name"] == "coordinator", p["name"] != "exporter")):
-            if _stop_group(proc["pid"]):
-                stopped.append(proc["name"])
+        # the exporter first, by SIGINT (it ends on KeyboardInterrupt, stopping its ser2net
+        # and leaving the coordinator; it ignores SIGTERM for a while); then the rest at once
+        exporter = [p for p in record["processes"] if p["name"] == "exporter"]
+        rest = [p for p in record["processes"] if p["name"] != "exporter"]
+        for group, sig in ((exporter, signal.SIGINT), (rest, signal.SIGTERM)):
+            stopped += _stop_groups(group, sig)
         self.pids_file.unlink(missing_ok=True)
         return stopped
 
@@ -231,26 +233,30 @@ def _group_alive(pgid: int) -> bool:
         return True
 
 
-def _stop_group(pgid: int) -> bool:
-    """SIGTERM the process group, SIGKILL what is left after 5 s; True if anything was there."""
-    if not _group_alive(pgid):
-        return False
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + 5
-    while _group_alive(pgid) and time.monotonic() < deadline:
-        _reap(pgid)
-        time.sleep(0.05)
-    if _group_alive(pgid):
+def _stop_groups(processes: list[dict], sig: int) -> list[str]:
+    """`sig` to each recorded process group, SIGKILL what is left after 5 s; the names
+    of those that were still there."""
+    alive = [p for p in processes if _group_alive(p["pid"])]
+    for p in alive:
         try:
-            os.killpg(pgid, signal.SIGKILL)
+            os.kill(p["pid"], sig)  # the leader: labgrid's processes take SIGINT as Ctrl-C
+            os.killpg(p["pid"], signal.SIGTERM if sig != signal.SIGINT else sig)
         except ProcessLookupError:
             pass
-        time.sleep(0.1)
-        _reap(pgid)
-    return True
+    deadline = time.monotonic() + 5
+    while any(_group_alive(p["pid"]) for p in alive) and time.monotonic() < deadline:
+        for p in alive:
+            _reap(p["pid"])
+        time.sleep(0.05)
+    for p in alive:
+        if _group_alive(p["pid"]):
+            try:
+                os.killpg(p["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            time.sleep(0.1)
+            _reap(p["pid"])
+    return [p["name"] for p in alive]
 
 
 def _reap(pid: int) -> None:
