@@ -1,14 +1,16 @@
 """Run tests on a board over a serial line, through its raw REPL.
 
-Three layers, as in labgrid: the board's facts (BoardConfig, from the profile's
-runner options), the driver that talks to it (rawrepl.RawRepl over a
-transport.SerialTransport), and the strategy that keeps it in a known state
-(BoardRunner: soft reset between tests, and a recovery ladder when a test or the
-board misbehaves).
+Layers, as in labgrid: the board itself (a Target, runners/targets.py: a serial
+device, a pty relay, a QEMU instance or a labgrid place, chosen by make_target()),
+its facts (BoardConfig, from the declared runner options), the driver that talks
+to it (rawrepl.RawRepl over a transport.SerialTransport), and the strategy that
+keeps it in a known state (BoardRunner: soft reset between tests, and a recovery
+ladder when a test or the board misbehaves).
 
 Recovery ladder, used whenever the board's state is unknown:
-  reconnect (with back-off) -> Ctrl-C + Ctrl-A (raw REPL) -> the profile's hard
-  reset (DTR/RTS pulse, a command, or restarting the emulated target) ->
+  revive the target if it went away on its own -> reconnect (with back-off) ->
+  Ctrl-C + Ctrl-A (raw REPL) -> the hard reset (DTR/RTS pulse, a command, or the
+  target's own: restart the emulator, a place's power cycle) ->
   Ctrl-A again -> Ctrl-D (clean state).
 A soft reset cannot rescue a board that has stopped reading its input (it would
 never see the Ctrl-D), so the hard reset comes right after Ctrl-C fails. When the
