@@ -51,6 +51,21 @@ class Profile:
         )
 
 
+def option_errors(doc, runner: str, options: dict) -> list[SourceError]:
+    """The runner's declared options against the profile's (runners/options.py); a
+    runner not installed here, or one that declares none, is checked by the run."""
+    from mpconform.runners import RunnerError, load_runner
+    from mpconform.runners.options import problems
+
+    try:
+        declared = load_runner(runner).OPTIONS
+    except RunnerError:
+        return []
+    if declared is None:
+        return []
+    return [doc.error(("runner", "options", key), why) for key, why in problems(declared, options)]
+
+
 def profile_names(root: Path) -> list[str]:
     return sorted(p.parent.name for p in (root / "ports").glob("*/port.yaml"))
 
@@ -91,6 +106,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
             errors.append(doc.error(("features", name), f"unknown feature '{name}'"))
         elif not setting["enabled"]:
             disabled[name] = setting["reason"]
+    errors += option_errors(doc, data["runner"]["name"], data["runner"].get("options", {}))
     ids = {b.id: b for b in spec.behaviours}
     profile = Profile(
         port=data["port"],

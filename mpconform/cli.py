@@ -104,8 +104,17 @@ def _cmd_run(args) -> int:
     port, suite_root = _user_profile(args)
 
     devices = args.device or []
+    places = list(args.place or [])
+    if args.places:
+        from mpconform.runners.labgrid_place import places_tagged
+
+        key, _, value = args.places.partition("=")
+        places += [p for p in places_tagged(args.coordinator, key, value) if p not in places]
     overrides = {"micropython": args.micropython, "prelude": args.prelude, "device": devices[0] if devices else None,
                  "firmware": args.firmware}
+    if places:
+        overrides.update(coordinator=args.coordinator, place_wait_s=args.wait)
+    _stop_on_sigterm()
     opts = RunOptions(
         jobs=args.jobs,
         timeout_s=args.timeout,
@@ -119,8 +128,26 @@ def _cmd_run(args) -> int:
         docs_release=args.docs,
         devices=devices,
         suite_root=suite_root,
+        places=places,
     )
     return run_port(args.root, port, opts)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: results so far are written, places released."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _tag(text: str) -> str:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return text
 
 
 # Modules that add subcommands: each has register(subparsers), which adds its
@@ -135,6 +162,7 @@ COMMAND_MODULES: list[str] = [
     "mpconform.compare_cli",
     "mpconform.export_cli",
     "mpconform.install_cli",
+    "mpconform.lab_cli",
 ]
 
 
@@ -179,6 +207,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--device", metavar="URL", action="append",
                    help="board runner: serial device or pyserial URL (/dev/ttyACM0, socket://h:p, rfc2217://h:p); "
                         "repeat it to share the suite between identical boards")
+    r.add_argument("--place", metavar="NAME", action="append",
+                   help="board runner: a labgrid place to acquire and use as the board; repeat it to share the suite")
+    r.add_argument("--places", metavar="KEY=VALUE", type=_tag,
+                   help="every labgrid place with this tag (e.g. profile=unix-pty), one instance each")
+    r.add_argument("--coordinator", metavar="HOST:PORT", help="labgrid coordinator (default: $LG_COORDINATOR)")
+    r.add_argument("--wait", metavar="S", type=float, default=0,
+                   help="how long to wait for a place someone else holds (default: do not wait)")
     r.add_argument("--resume", metavar="FILE",
                    help="JSON lines (.jsonl) of an interrupted run: skip what it measured, merge its results")
     r.add_argument("-j", "--jobs", type=int, default=1,

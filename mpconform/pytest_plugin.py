@@ -50,6 +50,9 @@ class ManifestFile(pytest.File):
 
 
 class BehaviourItem(pytest.Item):
+    # No fixtures; said explicitly because other plugins (labgrid's) read it off every item.
+    fixturenames: tuple = ()
+
     def __init__(self, *, suite, test, **kwargs):
         super().__init__(**kwargs)
         self.suite = suite

@@ -7,9 +7,10 @@ from pathlib import Path
 
 
 def _cmd_report(args) -> int:
-    from mpconform.reports.matrix import build_matrix, render_html, render_markdown
+    from mpconform.reports.matrix import build_matrix, mark_baselines, render_html, render_markdown
 
     matrix = build_matrix([Path(p) for p in args.results])
+    mark_baselines(matrix, [Path(p) for p in args.baseline or []])
     outputs = [(args.html, render_html), (args.markdown, render_markdown)]
     for path, render in outputs:
         if path:
@@ -20,6 +21,9 @@ def _cmd_report(args) -> int:
     differing = len(matrix.differing)
     print(f"mpconform: {len(matrix.ports)} ports, {len(matrix.rows)} behaviours, {differing} differ between ports",
           file=sys.stderr)
+    if matrix.baselines:
+        print(f"mpconform: against the baseline: {matrix.count('regression')} regressions, {matrix.count('fix')} fixes",
+              file=sys.stderr)
     return 0
 
 
@@ -28,4 +32,6 @@ def register(subparsers) -> None:
     r.add_argument("results", nargs="+", metavar="RESULTS.json", help="files written by `mpconform run --json`")
     r.add_argument("--html", metavar="FILE", help="write the matrix as one self-contained HTML page")
     r.add_argument("--markdown", metavar="FILE", help="write the matrix as compact Markdown (fits a PR comment)")
+    r.add_argument("--baseline", metavar="OLD.json", action="append",
+                   help="an earlier run of one of the ports: mark the cells that regressed or were fixed since (repeatable)")
     r.set_defaults(func=_cmd_report)

@@ -69,11 +69,18 @@ class PortRun:
         return self.outcomes.get(bid, (MISSING, ""))
 
 
+# a cell's change against the baseline run of its port (report --baseline)
+MARKS = {"regression": "🔻", "fix": "🔺"}
+HTML_MARKS = {"regression": "▼", "fix": "▲"}
+
+
 @dataclass
 class Row:
     id: str
     api: str
     cells: list[tuple[str, str]]  # per port: (outcome, detail)
+    marks: list[str] = field(default_factory=list)  # per port: "", "regression" or "fix" against its baseline
+    was: list[str] = field(default_factory=list)  # per port: the baseline's outcome, where marked
 
     @property
     def differs(self) -> bool:
@@ -99,6 +106,14 @@ class Group:
 class Matrix:
     ports: list[PortRun]
     groups: list[Group]
+    baselines: list[str] = field(default_factory=list)  # the files compared against
+
+    @property
+    def marked(self) -> list[Row]:
+        return [r for r in self.rows if any(r.marks)]
+
+    def count(self, mark: str) -> int:
+        return sum(m == mark for r in self.rows for m in r.marks)
 
     @property
     def rows(self) -> list[Row]:
@@ -151,7 +166,34 @@ def build_matrix(paths: list[Path]) -> Matrix:
             if bid not in seen:
                 seen.add(bid)
                 apis.setdefault(api, Group(api)).rows.append(Row(bid, api, [p.outcome(bid) for p in runs]))
-    return Matrix(runs, list(apis.values()))
+    matrix = Matrix(runs, list(apis.values()))
+    for row in matrix.rows:
+        row.marks, row.was = [""] * len(runs), [""] * len(runs)
+    return matrix
+
+
+def mark_baselines(matrix: Matrix, paths: list[Path]) -> None:
+    """Mark each cell that regressed or was fixed since the baseline run of its port
+    (generator/compare.py decides, as `mpconform compare` does)."""
+    from .compare import compare_documents
+
+    columns = {run.port: i for i, run in enumerate(matrix.ports)}
+    rows = {r.id: r for r in matrix.rows}
+    for path in paths:
+        try:
+            old = load_document(path)
+        except ResultsFileError as exc:
+            raise ReportError(str(exc)) from None
+        if old["port"] not in columns:
+            raise ReportError(f"{path}: baseline of port '{old['port']}', which none of the results files is")
+        column = columns[old["port"]]
+        new = load_document(Path(matrix.ports[column].source))
+        cmp = compare_documents(old, new, str(path), matrix.ports[column].source)
+        for mark, changes in (("regression", cmp.regressions), ("fix", cmp.fixes)):
+            for change in changes:
+                rows[change.id].marks[column] = mark
+                rows[change.id].was[column] = change.old
+        matrix.baselines.append(str(path))
 
 
 def _short(text: str) -> str:
@@ -170,13 +212,14 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
     env.filters["short"] = _short
     env.filters["md"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
-    env.globals.update(OUTCOMES=OUTCOMES, UNEXPECTED=UNEXPECTED, SYMBOLS=SYMBOLS, MEANINGS=MEANINGS, MISSING=MISSING)
+    env.globals.update(MARKS=MARKS, OUTCOMES=OUTCOMES, UNEXPECTED=UNEXPECTED, SYMBOLS=SYMBOLS, MEANINGS=MEANINGS, MISSING=MISSING)
     return env
 
 
 def render_html(matrix: Matrix) -> str:
     env = _environment(autoescape=True)
     env.globals["SYMBOLS"] = HTML_SYMBOLS
+    env.globals["MARKS"] = HTML_MARKS
     return env.get_template("matrix.html.j2").render(m=matrix)
 
 

@@ -36,9 +36,15 @@ class Runner(abc.ABC):
     #: Whether execute() can send input while a test runs (its `interact` steps).
     #: Behaviours that need it are skipped, with that reason, on runners that cannot.
     can_interact: ClassVar[bool] = False
+    #: The options this runner reads (runners/options.py): profiles are checked against
+    #: them and command-line overrides reach only runners that declare them. None: not
+    #: declared (a plug-in written before declarations), options are passed as given.
+    OPTIONS: ClassVar[tuple | None] = None
 
     def __init__(self, options: dict):
-        self.options = dict(options)
+        from .options import resolve
+
+        self.options = resolve(self.name, self.OPTIONS, options)
 
     @classmethod
     def unavailable_reason(cls, options: dict) -> str | None:

@@ -1,14 +1,16 @@
 """Run tests on a board over a serial line, through its raw REPL.
 
-Three layers, as in labgrid: the board's facts (BoardConfig, from the profile's
-runner options), the driver that talks to it (rawrepl.RawRepl over a
-transport.SerialTransport), and the strategy that keeps it in a known state
-(BoardRunner: soft reset between tests, and a recovery ladder when a test or the
-board misbehaves).
+Layers, as in labgrid: the board itself (a Target, runners/targets.py: a serial
+device, a pty relay, a QEMU instance or a labgrid place, chosen by make_target()),
+its facts (BoardConfig, from the declared runner options), the driver that talks
+to it (rawrepl.RawRepl over a transport.SerialTransport), and the strategy that
+keeps it in a known state (BoardRunner: soft reset between tests, and a recovery
+ladder when a test or the board misbehaves).
 
 Recovery ladder, used whenever the board's state is unknown:
-  reconnect (with back-off) -> Ctrl-C + Ctrl-A (raw REPL) -> the profile's hard
-  reset (DTR/RTS pulse, a command, or restarting the emulated target) ->
+  revive the target if it went away on its own -> reconnect (with back-off) ->
+  Ctrl-C + Ctrl-A (raw REPL) -> the hard reset (DTR/RTS pulse, a command, or the
+  target's own: restart the emulator, a place's power cycle) ->
   Ctrl-A again -> Ctrl-D (clean state).
 A soft reset cannot rescue a board that has stopped reading its input (it would
 never see the Ctrl-D), so the hard reset comes right after Ctrl-C fails. When the
@@ -18,82 +20,63 @@ session keeps every result already measured).
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Execution, Runner, RunnerError
+from .options import TIMEOUT, Option, kinds
 from .probe import IDENTITY, parse_identity
-from .rawrepl import BoardReset, ExecTimeout, ProtocolError, RawRepl
+from .rawrepl import PLAIN_CHUNK, PLAIN_CHUNK_DELAY_S, BoardReset, ExecTimeout, ProtocolError, RawRepl
+from .targets import SerialTarget, Target
 from .transport import DEFAULT_BAUDRATE, ReadTimeout, SerialTransport, TransportLost
 
 HARD_RESET_KINDS = ("target", "dtr_rts", "command")
 TARGET_KINDS = ("unix-pty",)
 
-
-def _number(options: dict, key: str, default: float) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise RunnerError(f"board runner option {key}: expected a positive number, got {value!r}")
-    return float(value)
+OPTIONS = (
+    TIMEOUT,
+    Option("device", "str", None, "serial device or pyserial URL: /dev/ttyACM0, socket://h:p, rfc2217://h:p (--device)"),
+    Option("place", "str", None, "a labgrid place to acquire and use as the board (--place, --places)"),
+    Option("coordinator", "str", None, "the labgrid coordinator, host:port (--coordinator, else $LG_COORDINATOR)"),
+    Option("place_wait_s", "float", 0, "how long to wait for a place someone else holds (--wait)"),
+    Option("baudrate", "int", DEFAULT_BAUDRATE, "line speed of a local serial device"),
+    Option("raw_paste", "bool", True, "use raw-paste when the firmware offers it (false: plain raw REPL)"),
+    Option("soft_reset", "bool", True, "Ctrl-D between tests so no state leaks"),
+    Option("hard_reset", "mapping", None, "{kind: dtr_rts} | {kind: command, command: [...]} | {kind: target} "
+           "(the target's own: restart an emulated board, a place's power driver)",
+           check=kinds(*HARD_RESET_KINDS, needs={"command": "command"})),
+    Option("target", "mapping", None, "{kind: unix-pty}: start the unix port on a pseudo-terminal as the board",
+           check=kinds(*TARGET_KINDS)),
+    Option("target_link", "str", None, "where the pty target publishes its device path"),
+    Option("micropython", "str", None, "the unix binary a unix-pty target runs (--micropython)"),
+    Option("answer_s", "seconds", 1.5, "how long a live board may take to show the raw REPL"),
+    Option("boot_s", "seconds", 5.0, "how long a reset board may take"),
+    Option("reconnect_s", "seconds", 20.0, "how long a lost board may stay away before the run stops"),
+    Option("chunk", "int", PLAIN_CHUNK, "bytes per write in plain raw REPL (a small receive buffer needs fewer)"),
+    Option("chunk_delay_s", "float", PLAIN_CHUNK_DELAY_S, "pause between plain raw REPL chunks"),
+)
 
 
 @dataclass
 class BoardConfig:
     """The board's facts: where it is, how to reset it, how long it takes to answer."""
 
-    device: str | None
+    hard_reset: dict | None
     baudrate: int
     raw_paste: bool
     soft_reset: bool
-    target: dict | None  # an emulated board this runner starts itself
-    target_link: str | None
-    hard_reset: dict | None
     answer_s: float  # how long a live board may take to show the raw REPL banner
     boot_s: float  # how long after a reset
     reconnect_s: float  # how long a lost board may stay away before the run stops
-    micropython: str | None
+    chunk: int
+    chunk_delay_s: float
 
     @classmethod
     def from_options(cls, options: dict) -> BoardConfig:
-        target = options.get("target")
-        if target is not None:
-            if not isinstance(target, dict) or target.get("kind") not in TARGET_KINDS:
-                raise RunnerError(f"board runner option target: expected {{kind: {' | '.join(TARGET_KINDS)}}}, got {target!r}")
-        device = options.get("device")
-        if device is not None and (not isinstance(device, str) or not device):
-            raise RunnerError(f"board runner option device: expected a device path or pyserial URL, got {device!r}")
-        if device is None and target is None:
-            raise RunnerError("board runner needs a device: pass --device URL (e.g. /dev/ttyACM0, "
-                              "socket://host:port, rfc2217://host:port) or set runner.options.device")
-        hard_reset = options.get("hard_reset")
-        if hard_reset is not None:
-            if not isinstance(hard_reset, dict) or hard_reset.get("kind") not in HARD_RESET_KINDS:
-                raise RunnerError(f"board runner option hard_reset: expected {{kind: {' | '.join(HARD_RESET_KINDS)}}}, "
-                                  f"got {hard_reset!r}")
-            if hard_reset["kind"] == "target" and target is None:
-                raise RunnerError("board runner option hard_reset: kind 'target' needs a target to restart")
-            if hard_reset["kind"] == "command" and not hard_reset.get("command"):
-                raise RunnerError("board runner option hard_reset: kind 'command' needs a command")
-        baudrate = options.get("baudrate", DEFAULT_BAUDRATE)
-        if not isinstance(baudrate, int) or baudrate <= 0:
-            raise RunnerError(f"board runner option baudrate: expected a positive integer, got {baudrate!r}")
-        return cls(
-            device=device,
-            baudrate=baudrate,
-            raw_paste=options.get("raw_paste", True) is not False,
-            soft_reset=options.get("soft_reset", True) is not False,
-            target=target,
-            target_link=options.get("target_link"),
-            hard_reset=hard_reset,
-            answer_s=_number(options, "answer_s", 1.5),
-            boot_s=_number(options, "boot_s", 5.0),
-            reconnect_s=_number(options, "reconnect_s", 20.0),
-            micropython=options.get("micropython"),
-        )
+        defaults = {o.name: o.default for o in OPTIONS}
+        return cls(**{f: options.get(f, defaults[f]) for f in cls.__dataclass_fields__})
 
 
 def _decode(data: bytes) -> str:
@@ -101,70 +84,91 @@ def _decode(data: bytes) -> str:
 
 
 class BoardRunner(Runner):
-    """Options: device (path or pyserial URL), baudrate, raw_paste (default true; false
-    forces plain raw REPL), soft_reset (between tests, default true), hard_reset
-    ({kind: dtr_rts} | {kind: command, command: [...]} | {kind: target}), target
-    ({kind: unix-pty}: start the unix port under a pseudo-terminal and use it as the
-    board), target_link (where its device path is published), answer_s, boot_s,
-    reconnect_s (seconds)."""
+    """A board through its raw REPL; what the board is comes from make_target()."""
 
     name = "board"
     max_parallel = 1
     can_interact = True
+    OPTIONS = OPTIONS
 
     def __init__(self, options: dict):
         super().__init__(options)
         self.config = BoardConfig.from_options(self.options)
-        self._target_command: list[str] | None = None
-        if self.config.target is not None:
-            from .unix import find_micropython
-
-            self._target_command = [find_micropython(self.config.micropython)]
-        self.target = None
+        self.target: Target | None = None  # set while open
         self.transport: SerialTransport | None = None
         self.repl: RawRepl | None = None
         self.ready = False  # at the raw prompt with a freshly reset board
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._planned = self.plan_target()  # fails here, before anything starts, on bad options
+
+    # -- the target ------------------------------------------------------------------
+    def plan_target(self):
+        """Check the options name a board; returns what make_target() needs."""
+        o = {opt.name: opt.default for opt in OPTIONS} | self.options
+        if o["place"]:
+            from .labgrid_place import PlaceTarget
+
+            return PlaceTarget.plan(o["place"], o["coordinator"], o["place_wait_s"])
+        if o["target"]:
+            from .unix import find_micropython
+
+            return [find_micropython(o["micropython"])]
+        if not o["device"]:
+            raise RunnerError("board runner needs a device: pass --device URL (e.g. /dev/ttyACM0, "
+                              "socket://host:port, rfc2217://host:port), --place NAME or set runner.options.device")
+        return None
+
+    def make_target(self) -> Target:
+        o = self.options
+        if o["place"]:
+            return self._planned.target()
+        if o["target"]:
+            from .pty_target import PtyTarget
+
+            link = o["target_link"]
+            if not link:
+                self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-board-")
+                link = str(Path(self._tmp.name) / "board")
+            return PtyTarget(self._planned, Path(link), url=o["device"])
+        return SerialTarget(o["device"], self.config.hard_reset if self.config.hard_reset
+                            and self.config.hard_reset["kind"] != "target" else None)
 
     @classmethod
     def unavailable_reason(cls, options: dict) -> str | None:
         why = super().unavailable_reason(options)
         device = options.get("device")
         local = isinstance(device, str) and "://" not in device
-        if why is None and options.get("target") is None and local and not Path(device).exists():
+        if why is None and not options.get("target") and not options.get("place") and local and not Path(device).exists():
             why = f"no serial device at {device} (pass --device)"
         return why
 
     @classmethod
     def can_multiply(cls, options: dict) -> bool:
-        return options.get("target") is not None and not options.get("target_link")
+        return bool(options.get("target")) and not options.get("target_link") and not options.get("place")
 
     def describe_target(self) -> dict:
-        kind = self.config.target["kind"] if self.config.target else "serial"
-        return {"kind": kind, "address": self.url}
+        if self.target is not None:
+            return self.target.describe()
+        if getattr(self, "_described", None):
+            return self._described
+        if self.options.get("place"):
+            return {"kind": "labgrid-place", "place": self.options.get("place")}
+        return {"kind": self.options.get("target")["kind"] if self.options.get("target") else "serial", "address": self.url}
 
     @property
     def url(self) -> str:
-        return self.transport.url if self.transport else (self.config.device or "?")
+        return self.transport.url if self.transport else (self.options.get("device") or "?")
 
     # -- lifetime ------------------------------------------------------------------
     def open(self) -> None:
         if self.transport is not None:
             return
-        url = self.config.device
-        if self.config.target is not None:
-            from .pty_target import PtyTarget
-
-            link = self.config.target_link
-            if not link:
-                self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-board-")
-                link = str(Path(self._tmp.name) / "board")
-            self.target = PtyTarget(self._target_command, Path(link))
-            self.target.start()
-            url = url or link
-        self.transport = SerialTransport(url, self.config.baudrate)
-        self.repl = RawRepl(self.transport, raw_paste=self.config.raw_paste)
         try:
+            self.target = self.make_target()
+            url = self.target.open()
+            self.transport = SerialTransport(url, self.config.baudrate)
+            self.repl = RawRepl(self.transport, raw_paste=self.config.raw_paste,
+                                chunk=self.config.chunk, chunk_delay_s=self.config.chunk_delay_s)
             self._recover()
         except BaseException:
             self.close()  # `with` does not call close() when open() fails: stop the target here
@@ -175,7 +179,8 @@ class BoardRunner(Runner):
             self.transport.close()
             self.transport = None
         if self.target is not None:
-            self.target.stop()
+            self._described = self.target.describe()  # provenance is collected after the run
+            self.target.close()
             self.target = None
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -230,23 +235,17 @@ class BoardRunner(Runner):
             self.ready = False
 
     # -- recovery ------------------------------------------------------------------
-    def hard_reset(self) -> None:
+    @property
+    def has_hard_reset(self) -> bool:
         spec = self.config.hard_reset
-        if spec is None:
-            return
-        kind = spec["kind"]
-        if kind == "target":
-            self.target.hard_reset()
-        elif kind == "dtr_rts":
-            self.transport.pulse_reset_lines(float(spec.get("pulse_s", 0.1)))
-        elif kind == "command":
-            command = spec["command"]
-            argv = shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
-            try:
-                subprocess.run(argv, check=True, timeout=float(spec.get("timeout_s", 30)),
-                               stdin=subprocess.DEVNULL, capture_output=True)
-            except (OSError, subprocess.SubprocessError) as exc:
-                raise RunnerError(f"hard reset command {argv[0]!r} failed: {exc}") from None
+        if spec is None or spec["kind"] == "target":
+            # the target's own reset: asked for, or the only way to reset it (an emulator, a place's power)
+            return self.target is not None and self.target.can_hard_reset and (spec is not None or self.target.reset_by_default)
+        return True
+
+    def hard_reset(self) -> None:
+        if self.target is not None:
+            self.target.hard_reset(self.transport)
 
     def _recover(self) -> None:
         """Bring the board to a clean raw REPL prompt, or raise RunnerError."""
@@ -255,12 +254,13 @@ class BoardRunner(Runner):
         last = ""
         while True:
             try:
+                self.target.revive(self.transport)
                 if not self.transport.is_open:
                     self.transport.open()
                 try:
                     self.repl.enter(self.config.answer_s)
                 except ReadTimeout:
-                    if self.config.hard_reset is None:
+                    if not self.has_hard_reset:
                         raise
                     self.hard_reset()
                     self.repl.enter(self.config.boot_s)

@@ -8,7 +8,8 @@ behaves like a USB-serial bridge in front of a microcontroller:
 
 * the unix port has no soft reset: Ctrl-D in its raw REPL ends the process. The
   relay starts it again at once, so the host sees a reboot (a fresh banner);
-* SIGHUP to the relay is the hard reset: the board process is killed and restarted;
+* SIGHUP to the relay is the hard reset: the board process is killed and restarted
+  (power on, when it was off); SIGUSR2 switches the power off until the next SIGHUP;
 * SIGUSR1 is a USB unplug: the host side disappears (its symlink too) for
   `--unplug-s` seconds, then comes back under a new device path;
 * killing the relay is a board that never comes back.
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 
 from .base import RunnerError
+from .targets import Target
 
 READY_TIMEOUT_S = 10.0
 
@@ -76,6 +78,7 @@ class Relay:
         self.replug_at: float | None = None
         self.pending: list[int] = []
         self.stop = False
+        self.powered = True
 
     # -- host side -----------------------------------------------------------------
     def plug(self) -> None:
@@ -129,6 +132,10 @@ class Relay:
             if signum == signal.SIGHUP:
                 self.power_off()
                 self.power_on()
+                self.powered = True
+            elif signum == signal.SIGUSR2:
+                self.power_off()
+                self.powered = False
             elif signum == signal.SIGUSR1 and self.host_fds:
                 self.unplug()
                 self.power_off()  # a USB-powered board loses power with its cable
@@ -137,7 +144,7 @@ class Relay:
                 self.stop = True
 
     def run(self) -> None:
-        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.on_signal)
         self.power_on()
         self.plug()
@@ -188,14 +195,35 @@ class Relay:
         return bool(data)
 
 
-class PtyTarget:
-    """Starts, resets, unplugs and stops one relay process (see the module doc)."""
+class PtyTarget(Target):
+    """Starts, resets, unplugs and stops one relay process (see the module doc). As the
+    board runner's Target its line is the published device path, or `url` when the
+    relay is reached another way (exported by ser2net)."""
 
-    def __init__(self, command: list[str], link: Path, unplug_s: float = 1.0):
+    kind = "unix-pty"
+
+    def __init__(self, command: list[str], link: Path, unplug_s: float = 1.0, url: str | None = None):
         self.command = [str(c) for c in command]
         self.link = Path(link)
         self.unplug_s = unplug_s
+        self.url = url
         self.proc: subprocess.Popen | None = None
+
+    # -- as a Target -----------------------------------------------------------------
+    def open(self) -> str:
+        if self.proc is None:
+            self.start()
+        return self.url or str(self.link)
+
+    def close(self) -> None:
+        self.stop()
+
+    @property
+    def can_hard_reset(self) -> bool:
+        return True
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "address": self.url or str(self.link)}
 
     def start(self) -> None:
         self.link.unlink(missing_ok=True)
@@ -217,7 +245,7 @@ class PtyTarget:
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signum)
 
-    def hard_reset(self) -> None:
+    def hard_reset(self, transport=None) -> None:
         """Restart the board process (or the whole relay if it has gone)."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()

