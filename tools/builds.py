@@ -119,7 +119,11 @@ def build_binary(tree: Path, build: Build, cache: Path, jobs: int) -> tuple[Path
     args.append(f"VARIANT_DIR={variant_dir}" if variant_dir else f"VARIANT={build.variant}")
     if not _make(args, log):
         return None, f"did not build (see {log})"
-    shutil.copy2(home / "build" / "micropython", binary)
+    # Newer Makefiles link into BUILD, older ones (v1.19) into ports/unix itself.
+    made = next((p for p in (home / "build" / "micropython", src / "ports" / "unix" / "micropython") if p.is_file()), None)
+    if made is None:
+        return None, f"no binary after the build (see {log})"
+    shutil.copy2(made, binary)
     return binary, "built"
 
 
