@@ -223,7 +223,7 @@ def _alive(pid: int) -> bool:
     return not Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
         return True
@@ -236,7 +236,7 @@ def _group_alive(pgid: int) -> bool:
 def _stop_groups(processes: list[dict], sig: int) -> list[str]:
     """`sig` to each recorded process group, SIGKILL what is left after 5 s; the names
     of those that were still there."""
-    alive = [p for p in processes if _group_alive(p["pid"])]
+    alive = [p for p in processes if group_alive(p["pid"])]
     for p in alive:
         try:
             os.kill(p["pid"], sig)  # the leader: labgrid's processes take SIGINT as Ctrl-C
@@ -244,12 +244,12 @@ def _stop_groups(processes: list[dict], sig: int) -> list[str]:
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 5
-    while any(_group_alive(p["pid"]) for p in alive) and time.monotonic() < deadline:
+    while any(group_alive(p["pid"]) for p in alive) and time.monotonic() < deadline:
         for p in alive:
             _reap(p["pid"])
         time.sleep(0.05)
     for p in alive:
-        if _group_alive(p["pid"]):
+        if group_alive(p["pid"]):
             try:
                 os.killpg(p["pid"], signal.SIGKILL)
             except ProcessLookupError:

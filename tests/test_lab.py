@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from mpconform.runners.lab import group_alive
+
+from .runs import background_run, wait_for_results
+
 ROOT = Path(__file__).resolve().parents[1]
 
 labgrid = pytest.importorskip("labgrid", reason="labgrid is not installed (pip install -e '.[lab]')")
@@ -30,12 +34,6 @@ def _outcomes(path: Path) -> dict[str, str]:
     return {r["id"]: r["outcome"] for r in json.loads(path.read_text())["results"]}
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -142,21 +140,12 @@ def test_bad_input_is_one_line_and_exit_2(lab, tmp_path, project_copy):
 
 def test_sigterm_mid_run_releases_the_places_and_keeps_results(lab, tmp_path):
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", "unix-pty", "--places", "profile=unix-pty",
-                             "--json", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "LG_COORDINATOR": lab["coordinator"]}, start_new_session=True)
-    try:
-        log = out.with_suffix(".jsonl")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 10):
-            time.sleep(0.05)
+    with background_run("unix-pty", "--places", "profile=unix-pty", out=out,
+                        env={"LG_COORDINATOR": lab["coordinator"]}) as proc:
+        wait_for_results(out, 10, timeout_s=60)
         assert "held by" in _mpconform("lab", "status", "--coordinator", lab["coordinator"]).stdout
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     assert proc.returncode == 130, output
     doc = json.loads(out.read_text())
     assert doc["interrupted"] is True and len(doc["results"]) >= 9
@@ -187,21 +176,12 @@ def test_a_places_power_switch_is_its_hard_reset(lab):
 
 def test_killing_one_board_mid_run_loses_no_result(lab, unix_outcomes, tmp_path):
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", "unix-pty", "--places", "profile=unix-pty",
-                             "--json", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "LG_COORDINATOR": lab["coordinator"]}, start_new_session=True)
-    try:
-        log = out.with_suffix(".jsonl")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 20):
-            time.sleep(0.05)
+    with background_run("unix-pty", "--places", "profile=unix-pty", out=out,
+                        env={"LG_COORDINATOR": lab["coordinator"]}) as proc:
+        wait_for_results(out, 20)
         board = next(p for p in lab["record"]["processes"] if p["name"] == "unix-pty-1")
         os.killpg(board["pid"], signal.SIGKILL)  # the board is gone for good, mid-run
         output, _ = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     assert proc.returncode == 0, output
     got = _outcomes(out)
     assert set(got) == set(unix_outcomes) and {i for i in got if got[i] != unix_outcomes[i]} <= _explained()
@@ -214,5 +194,5 @@ def test_down_leaves_no_process(lab):
     down = _mpconform("lab", "down", "--state", str(lab["state"]))
     assert down.returncode == 0, down.stderr
     assert "coordinator" in down.stdout and "exporter" in down.stdout
-    assert not any(_group_alive(p["pid"]) for p in lab["record"]["processes"])
+    assert not any(group_alive(p["pid"]) for p in lab["record"]["processes"])
     assert not (lab["state"] / "lab.json").exists()

@@ -9,8 +9,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from .runs import background_run, wait_for_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,27 +59,22 @@ def test_two_pty_boards_give_the_results_of_one(tmp_path):
 def test_an_instance_killed_mid_run_loses_no_result(tmp_path):
     _, clean = _run(tmp_path, "clean", "unix-pty")
     out = tmp_path / "pooled.json"
-    proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", "unix-pty", "-j", "2", "--json", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        log = out.with_suffix(".jsonl")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 20):
-            time.sleep(0.05)
+    with background_run("unix-pty", "-j", "2", out=out) as proc:
+        wait_for_results(out, 20)
         relays = [p for p in _children(proc.pid) if "pty_target" in _cmdline(p)]
         assert len(relays) == 2, relays
-        os.kill(relays[0], signal.SIGKILL)  # one board gone for good, mid-run
+        os.kill(relays[0], signal.SIGKILL)  # one board's relay gone, mid-run
         output, _ = proc.communicate(timeout=600)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     assert proc.returncode == 0, output
     pooled = json.loads(out.read_text())
     assert _outcomes(pooled) == _outcomes(clean)
+    # The instance either brings its board back (the pty target restarts its relay) or
+    # is dropped and its test runs on the other one; either way nothing is lost.
     targets = pooled["provenance"]["targets"]
+    assert len(targets) == 2, targets
+    ran = sorted(t for target in targets for t in target["tests"])
+    assert ran == sorted(r["id"] for r in pooled["results"] if r["outcome"] != "skip")
     dropped = [t for t in targets if "dropped" in t]
-    assert len(dropped) == 1, targets
-    survivor = [t for t in targets if "dropped" not in t][0]
-    assert len(survivor["tests"]) > len(dropped[0]["tests"])
+    if dropped:
+        survivor = next(t for t in targets if "dropped" not in t)
+        assert len(survivor["tests"]) > len(dropped[0]["tests"])
