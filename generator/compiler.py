@@ -15,7 +15,7 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     """Validate everything and render every output. Raises SourceErrors before any write."""
     spec = load_spec(root)
     profiles = load_profiles(root, spec)
-    check_spec(root, spec)
+    check_spec(spec)
     env = environment()
     outputs = Outputs()
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
