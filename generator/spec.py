@@ -75,6 +75,7 @@ class Spec:
     files: list[str] = field(default_factory=list)
     #: each file as parsed, with the line of every value, for checks after loading
     sources: dict[str, YamlDoc] = field(default_factory=dict, repr=False, compare=False)
+    digest: str | None = field(default=None, repr=False, compare=False)  # set by render.spec_digest
 
     @cached_property
     def behaviours(self) -> list[Behaviour]:
@@ -131,7 +132,27 @@ class Spec:
         }
 
 
-def _schema_errors(validator: Draft202012Validator, doc: YamlDoc) -> list[SourceError]:
+class SchemaChecker:
+    """A JSON Schema with two validators: jsonschema_rs (when installed) answers whether a
+    file is valid many times faster; jsonschema words the errors of a file that is not."""
+
+    def __init__(self, schema: dict):
+        Draft202012Validator.check_schema(schema)
+        self.validator = Draft202012Validator(inline_refs(schema, schema.get("$defs", {})))
+        self.fast = None
+        try:
+            import jsonschema_rs
+        except ImportError:
+            return
+        self.fast = jsonschema_rs.Draft202012Validator(schema)
+
+    def iter_errors(self, data):
+        if self.fast is not None and self.fast.is_valid(data):
+            return iter(())
+        return self.validator.iter_errors(data)
+
+
+def _schema_errors(validator: SchemaChecker | Draft202012Validator, doc: YamlDoc) -> list[SourceError]:
     errors = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
@@ -194,10 +215,24 @@ def _check_probe(doc: YamlDoc, path: tuple, feature: Feature) -> list[SourceErro
     return errors
 
 
-def load_schema(root: Path) -> Draft202012Validator:
-    schema = json.loads((root / "spec" / "schema.json").read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+def load_schema(root: Path) -> SchemaChecker:
+    return SchemaChecker(json.loads((root / "spec" / "schema.json").read_text(encoding="utf-8")))
+
+
+def inline_refs(node, defs: dict, depth: int = 0):
+    """The schema with each local `{"$ref": "#/$defs/x"}` replaced by x itself: the same
+    checks and messages, without resolving a reference for every value of a large spec.
+    (The spec schema is not recursive; a deep chain is left as a reference.)"""
+    if isinstance(node, list):
+        return [inline_refs(item, defs, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1 and depth < 16:
+        target = defs.get(ref.removeprefix("#/$defs/"))
+        if target is not None:
+            return inline_refs(target, defs, depth + 1)
+    return {key: inline_refs(value, defs, depth) for key, value in node.items()}
 
 
 def spec_files(root: Path) -> list[Path]:
@@ -228,7 +263,7 @@ def load_spec(root: Path) -> Spec:
     )
 
 
-def _read_files(root: Path, validator: Draft202012Validator) -> list[YamlDoc]:
+def _read_files(root: Path, validator: SchemaChecker) -> list[YamlDoc]:
     """Every spec file parsed (once) and valid against the schema, or SourceErrors."""
     docs: list[YamlDoc] = []
     errors: list[SourceError] = []
