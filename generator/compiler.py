@@ -19,7 +19,7 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     env = environment()
     outputs = Outputs()
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
-    memo: dict[str, str] = {}  # test entries most ports share, indented once
+    memo: dict = {}  # test entries most ports share, indented once
     for profile in profiles:
         outputs.add(render_suite(spec, profile, env, memo), owned_dir=f"suites/{profile.port}")
         outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")

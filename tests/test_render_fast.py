@@ -19,7 +19,7 @@ def _plain(manifest: dict) -> bytes:
 
 def test_manifest_json_is_json_dumps_for_every_port(root):
     spec = load_spec(root)
-    memo: dict[str, str] = {}
+    memo: dict = {}
     for profile in load_profiles(root, spec):
         (content,) = render_suite(spec, profile, memo=memo).values()
         assert content == _plain(json.loads(content))
@@ -27,7 +27,8 @@ def test_manifest_json_is_json_dumps_for_every_port(root):
 
 
 def test_manifest_json_with_awkward_data():
-    tests = [{"id": "a.b", "reason": "\x00tests\x00", "nested": {"x": [], "y": {}}, "n": [1, 2.5, None, True]}]
+    tests = [{"id": "a.b", "status": "run", "reason": "\x00tests\x00", "issue": None,
+              "nested": {"x": [], "y": {}}, "n": [1, 2.5, None, True]}]
     for manifest in ({"tests": tests, "z": "\x00tests\x00"}, {"tests": []}, {"tests": tests, "ü": "é"}):
         assert manifest_json(manifest, {}) == _plain(manifest)
 
