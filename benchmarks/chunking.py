@@ -38,9 +38,11 @@ def main() -> int:
                 start = time.perf_counter()
                 state = run_suite(suite, runner, tests, jobs=1, timeout_s=10)
                 took = time.perf_counter() - start
-            bad = sorted(r.id for r in state.results.values() if r.outcome in UNEXPECTED)
+            bad = sorted((r for r in state.results.values() if r.outcome in UNEXPECTED), key=lambda r: r.id)
             print(f"  chunk {chunk:>4} delay {delay:>6}: {took / len(tests) * 1000:6.1f} ms/test, "
-                  f"{len(bad)} unexpected {bad[:3]}", flush=True)
+                  f"{len(bad)} unexpected", flush=True)
+            for r in bad[:3]:
+                print(f"    {r.id}: {r.outcome}: {' | '.join(r.detail.splitlines()[:3])[:200]}")
     return 0
 
 
