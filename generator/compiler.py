@@ -17,12 +17,13 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     spec = load_spec(root)
     load_statements(root, spec)  # checked on every compile; it generates nothing
     profiles = load_profiles(root, spec)
-    check_spec(root, spec)
+    check_spec(spec)
     env = environment()
     outputs = Outputs()
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
+    memo: dict = {}  # test entries most ports share, indented once
     for profile in profiles:
-        outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
+        outputs.add(render_suite(spec, profile, env, memo), owned_dir=f"suites/{profile.port}")
         if not profile.extends:  # a derived profile builds the same C as the port it extends
             outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")
     return spec, profiles, outputs

@@ -27,10 +27,13 @@ class Outputs:
         """(path, why) for every file that differs from, is missing from, or is extra to the render."""
         out = []
         for rel, content in sorted(self.files.items()):
-            path = root / rel
-            if not path.is_file():
+            try:
+                with open(root / rel, "rb") as fh:
+                    same = fh.read(len(content) + 1) == content  # one read: a longer file differs too
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 out.append((rel, "missing"))
-            elif path.read_bytes() != content:
+                continue
+            if not same:
                 out.append((rel, "differs"))
         for rel in sorted(self._extra(root)):
             out.append((rel, "not generated (stale)"))
@@ -39,12 +42,9 @@ class Outputs:
     def _extra(self, root: Path) -> set[str]:
         extra = set()
         for d in self.owned_dirs:
-            base = root / d
-            if base.is_dir():
-                for p in base.rglob("*"):
-                    rel = p.relative_to(root).as_posix()
-                    if p.is_file() and rel not in self.files:
-                        extra.add(rel)
+            for dirpath, _, names in os.walk(root / d):
+                prefix = Path(dirpath).relative_to(root).as_posix()
+                extra.update(rel for rel in (f"{prefix}/{n}" for n in names) if rel not in self.files)
         return extra
 
     def write(self, root: Path) -> list[str]:

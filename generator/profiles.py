@@ -43,10 +43,12 @@ class Profile:
     def feature_states(self) -> dict[str, FeatureState]:
         return {name: FeatureState(False, "profile", why) for name, why in self.disabled.items()}
 
-    def status(self, behaviour: Behaviour) -> Status:
+    def status(self, behaviour: Behaviour, states: dict[str, FeatureState] | None = None) -> Status:
+        """The behaviour's status on this port (`states`: feature_states(), when the caller
+        asks for many behaviours)."""
         return decide(
             behaviour_entry(behaviour),
-            self.feature_states(),
+            self.feature_states() if states is None else states,
             self.expectations,
         )
 

@@ -32,8 +32,36 @@ def environment() -> jinja2.Environment:
 
 
 def spec_digest(spec: Spec) -> str:
-    blob = json.dumps(spec.to_json(), sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()
+    # once per Spec: every port's manifest carries it
+    if spec.digest is None:
+        blob = json.dumps(spec.to_json(), sort_keys=True).encode()
+        spec.digest = hashlib.sha256(blob).hexdigest()
+    return spec.digest
+
+
+def manifest_json(manifest: dict, memo: dict) -> bytes:
+    """json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + newline, the
+    committed format. Python's indenting encoder is slow and most test entries are the
+    same for every port, so each distinct entry is indented once and the list is joined
+    around them. `memo` is shared by the ports of one spec: within it an entry is known
+    by its id and the status the port gives it (the rest comes from the spec)."""
+    tests = manifest["tests"]
+    if not tests:
+        return (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
+    indented = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=True).encode
+    marker = "\x00tests\x00"  # cannot occur in ASCII-escaped JSON
+    head = json.dumps({**manifest, "tests": marker}, indent=1, sort_keys=True, ensure_ascii=True)
+    if head.count(json.dumps(marker)) != 1:  # the data holds the marker itself: take the slow way
+        return (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
+    parts = []
+    for entry in tests:
+        key = (entry["id"], entry["status"], entry["reason"], entry["issue"])
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = "  " + indented(entry).replace("\n", "\n  ")
+        parts.append(text)
+    body = "[\n" + ",\n".join(parts) + "\n ]"
+    return (head.replace(json.dumps(marker), body, 1) + "\n").encode()
 
 
 TESTS_DIR = "suites/tests"
@@ -68,13 +96,15 @@ def manifest_features(spec: Spec, profile: Profile) -> dict:
     return out
 
 
-def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = None,
+                 memo: dict | None = None) -> dict[str, bytes]:
     """suites/<port>/manifest.json: the port's runner, features and expectations, and every
     behaviour with the status the profile gives it (a run may decide again from probed features)."""
     base = f"suites/{profile.port}"
     tests = []
+    states = profile.feature_states()
     for b in spec.behaviours:
-        status = profile.status(b)
+        status = profile.status(b, states)
         entry = behaviour_entry(b)
         entry.update({
             "api": b.api,
@@ -102,4 +132,4 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
     }
     if profile.expect_firmware:
         manifest["expect_firmware"] = profile.expect_firmware
-    return {f"{base}/manifest.json": (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()}
+    return {f"{base}/manifest.json": manifest_json(manifest, {} if memo is None else memo)}

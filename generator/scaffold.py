@@ -14,8 +14,7 @@ import yaml
 from .cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
 from .errors import MpconformError, SourceError, SourceErrors
 from .profiles import Profile
-from .spec import Spec, _feature_closure, spec_files
-from .yamlsource import load_yaml
+from .spec import Spec, _feature_closure
 
 HOOKS_FILE = Path(__file__).parent / "templates" / "scaffold" / "hooks.yaml"
 MACRO_NAME = re.compile(r"^MICROPY_[A-Z0-9_]+$")
@@ -29,15 +28,12 @@ def load_hooks() -> dict[str, dict]:
     return yaml.safe_load(HOOKS_FILE.read_text(encoding="utf-8"))
 
 
-def check_spec(root: Path, spec: Spec) -> None:
+def check_spec(spec: Spec) -> None:
     """What the scaffold needs of the spec beyond its schema: macro names and values
     that are C, one value per macro, and a known C role for every hook."""
     errors: list[SourceError] = []
     hooks = load_hooks()
-    docs = {}
-    for path in spec_files(root):
-        rel = path.relative_to(root).as_posix()
-        docs[rel] = load_yaml(path, rel)
+    docs = spec.sources  # parsed once, by load_spec, with their lines
     module_doc = docs["spec/micropython.yaml"]
     first_value: dict[str, tuple[str, object]] = {}
     for fname, feature in spec.features.items():

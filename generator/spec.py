@@ -73,6 +73,9 @@ class Spec:
     features: dict[str, Feature]
     apis: list[Api]
     files: list[str] = field(default_factory=list)
+    #: each file as parsed, with the line of every value, for checks after loading
+    sources: dict[str, YamlDoc] = field(default_factory=dict, repr=False, compare=False)
+    digest: str | None = field(default=None, repr=False, compare=False)  # set by render.spec_digest
 
     @cached_property
     def behaviours(self) -> list[Behaviour]:
@@ -126,7 +129,27 @@ class Spec:
         }
 
 
-def _schema_errors(validator: Draft202012Validator, doc: YamlDoc) -> list[SourceError]:
+class SchemaChecker:
+    """A JSON Schema with two validators: jsonschema_rs (when installed) answers whether a
+    file is valid many times faster; jsonschema words the errors of a file that is not."""
+
+    def __init__(self, schema: dict):
+        Draft202012Validator.check_schema(schema)
+        self.validator = Draft202012Validator(inline_refs(schema, schema.get("$defs", {})))
+        self.fast = None
+        try:
+            import jsonschema_rs
+        except ImportError:
+            return
+        self.fast = jsonschema_rs.Draft202012Validator(schema)
+
+    def iter_errors(self, data):
+        if self.fast is not None and self.fast.is_valid(data):
+            return iter(())
+        return self.validator.iter_errors(data)
+
+
+def _schema_errors(validator: SchemaChecker | Draft202012Validator, doc: YamlDoc) -> list[SourceError]:
     errors = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
@@ -189,10 +212,24 @@ def _check_probe(doc: YamlDoc, path: tuple, feature: Feature) -> list[SourceErro
     return errors
 
 
-def load_schema(root: Path) -> Draft202012Validator:
-    schema = json.loads((root / "spec" / "schema.json").read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+def load_schema(root: Path) -> SchemaChecker:
+    return SchemaChecker(json.loads((root / "spec" / "schema.json").read_text(encoding="utf-8")))
+
+
+def inline_refs(node, defs: dict, depth: int = 0):
+    """The schema with each local `{"$ref": "#/$defs/x"}` replaced by x itself: the same
+    checks and messages, without resolving a reference for every value of a large spec.
+    (The spec schema is not recursive; a deep chain is left as a reference.)"""
+    if isinstance(node, list):
+        return [inline_refs(item, defs, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1 and depth < 16:
+        target = defs.get(ref.removeprefix("#/$defs/"))
+        if target is not None:
+            return inline_refs(target, defs, depth + 1)
+    return {key: inline_refs(value, defs, depth) for key, value in node.items()}
 
 
 def spec_files(root: Path) -> list[Path]:
@@ -201,7 +238,30 @@ def spec_files(root: Path) -> list[Path]:
 
 def load_spec(root: Path) -> Spec:
     """Load and check the whole spec. Raises SourceErrors listing every problem found."""
-    validator = load_schema(root)
+    docs = _read_files(root, load_schema(root))
+    _check_placement(docs)
+    module_doc = docs[0]
+    errors: list[SourceError] = []
+    features = _load_features(module_doc, errors)
+    seen = _Seen()
+    apis = [_load_api(doc, ai, raw, features, seen, errors) for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
+    _check_kinds(docs, apis, errors)
+    if not apis and not errors:
+        errors.append(SourceError("spec/apis", None, "apis", "no API files found"))
+    if errors:
+        raise SourceErrors(errors)
+    return Spec(
+        module=module_doc.data["module"],
+        doc=module_doc.data["doc"],
+        features=features,
+        apis=apis,
+        files=[d.file for d in docs],
+        sources={d.file: d for d in docs},
+    )
+
+
+def _read_files(root: Path, validator: SchemaChecker) -> list[YamlDoc]:
+    """Every spec file parsed (once) and valid against the schema, or SourceErrors."""
     docs: list[YamlDoc] = []
     errors: list[SourceError] = []
     for path in spec_files(root):
@@ -220,107 +280,127 @@ def load_spec(root: Path) -> Spec:
             docs.append(doc)
     if errors:
         raise SourceErrors(errors)
+    return docs
 
-    module_doc = docs[0]
-    for key in ("module", "doc", "features"):
-        if key not in module_doc.data:
-            errors.append(module_doc.error((), f"missing required field '{key}'"))
-    for doc in docs[1:]:
-        for key in ("module", "doc", "features"):
-            if key in doc.data:
-                errors.append(doc.error((key,), "belongs in spec/micropython.yaml only"))
+
+MODULE_KEYS = ("module", "doc", "features")
+
+
+def _check_placement(docs: list[YamlDoc]) -> None:
+    """Module facts are in spec/micropython.yaml, and only there."""
+    errors = [docs[0].error((), f"missing required field '{key}'") for key in MODULE_KEYS if key not in docs[0].data]
+    errors += [doc.error((key,), "belongs in spec/micropython.yaml only") for doc in docs[1:] for key in MODULE_KEYS
+               if key in doc.data]
     if errors:
         raise SourceErrors(errors)
 
+
+def _load_features(doc: YamlDoc, errors: list[SourceError]) -> dict[str, Feature]:
     features = {
         name: Feature(
             name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())), f["probe"], f.get("probe_output", ""),
             f.get("skeleton", ""),
         )
-        for name, f in module_doc.data["features"].items()
+        for name, f in doc.data["features"].items()
     }
     for name, f in features.items():
-        errors.extend(_check_probe(module_doc, ("features", name), f))
+        errors.extend(_check_probe(doc, ("features", name), f))
     for name, f in features.items():
         for i, implied in enumerate(f.implies):
             if implied not in features:
-                errors.append(module_doc.error(("features", name, "implies", i), f"unknown feature '{implied}'"))
+                errors.append(doc.error(("features", name, "implies", i), f"unknown feature '{implied}'"))
+    return features
 
-    apis: list[Api] = []
-    api_names: dict[str, str] = {}
-    behaviour_ids: dict[str, str] = {}
-    for doc in docs:
-        for ai, raw in enumerate(doc.data.get("apis", [])):
-            apath = ("apis", ai)
-            where = f"{doc.file}:{doc.line(apath)}"
-            name = raw["name"]
-            if name in api_names:
-                errors.append(doc.error(apath + ("name",), f"duplicate api '{name}' (first at {api_names[name]})"))
-            api_names[name] = where
-            for ri, feat in enumerate(raw["requires"]):
-                if feat not in features:
-                    errors.append(doc.error(apath + ("requires", ri), f"unknown feature '{feat}'"))
-            api_requires = _feature_closure(raw["requires"], features)
-            behaviours = []
-            for bi, rb in enumerate(raw["behaviours"]):
-                bpath = apath + ("behaviours", bi)
-                bid = rb["id"]
-                bwhere = f"{doc.file}:{doc.line(bpath)}"
-                if bid in behaviour_ids:
-                    errors.append(doc.error(bpath + ("id",), f"duplicate behaviour id '{bid}' (first at {behaviour_ids[bid]})"))
-                behaviour_ids[bid] = bwhere
-                if not bid.startswith(name + ".") or bid.count(".") != name.count(".") + 1:
-                    errors.append(doc.error(bpath + ("id",), f"behaviour id must be '{name}.<name>'"))
-                for ri, feat in enumerate(rb.get("requires", [])):
-                    if feat not in features:
-                        errors.append(doc.error(bpath + ("requires", ri), f"unknown feature '{feat}'"))
-                errors.extend(_check_program(doc, bpath + ("program",), rb["program"]))
-                for si, step in enumerate(rb.get("interact", [])):
-                    if any(ord(c) > 255 for c in step["send"]):
-                        errors.append(doc.error(bpath + ("interact", si, "send"), "characters above \\xff are not bytes"))
-                match = "regex" if "expect_regex" in rb else "exact"
-                expect = rb.get("expect_regex", rb.get("expect"))
-                key = "expect_regex" if match == "regex" else "expect"
-                for li, line in enumerate(expect):
-                    lpath = bpath + (key, li)
-                    if "\n" in line or "\r" in line:
-                        errors.append(doc.error(lpath, "an expected line cannot hold a line break"))
-                    if match == "regex" and line != WILDCARD_LINE:
-                        try:
-                            re.compile(line)
-                        except re.error as exc:
-                            errors.append(doc.error(lpath, f"bad regex: {exc}"))
-                behaviours.append(
-                    Behaviour(
-                        id=bid,
-                        api=name,
-                        cites=Citation(rb["cites"]["section"], rb["cites"]["quote"]),
-                        claim=rb["claim"],
-                        program=rb["program"] if rb["program"].endswith("\n") else rb["program"] + "\n",
-                        expect=list(expect),
-                        match=match,
-                        requires=_feature_closure(list(raw["requires"]) + list(rb.get("requires", [])), features),
-                        timeout_s=rb.get("timeout_s"),
-                        source=bwhere,
-                        interact=tuple((step["after"], step["send"]) for step in rb.get("interact", [])),
-                    )
-                )
-            apis.append(
-                Api(
-                    name=name,
-                    kind=raw["kind"],
-                    doc_section=raw["doc_section"],
-                    summary=raw.get("summary", ""),
-                    params=raw["params"],
-                    alt_params=raw.get("alt_params"),
-                    returns=raw.get("returns"),
-                    requires=api_requires,
-                    obligations=raw.get("obligations", []),
-                    doc_digest=raw.get("doc_digest"),
-                    behaviours=behaviours,
-                    source=where,
-                )
-            )
+
+@dataclass
+class _Seen:
+    """Where each api name and behaviour id was first defined, to report duplicates."""
+
+    apis: dict[str, str] = field(default_factory=dict)
+    behaviours: dict[str, str] = field(default_factory=dict)
+
+
+def _check_features(doc: YamlDoc, path: tuple, names: list, features: dict, errors: list[SourceError]) -> None:
+    for i, feat in enumerate(names):
+        if feat not in features:
+            errors.append(doc.error(path + (i,), f"unknown feature '{feat}'"))
+
+
+def _load_api(doc: YamlDoc, ai: int, raw: dict, features: dict, seen: _Seen, errors: list[SourceError]) -> Api:
+    apath = ("apis", ai)
+    where = f"{doc.file}:{doc.line(apath)}"
+    name = raw["name"]
+    if name in seen.apis:
+        errors.append(doc.error(apath + ("name",), f"duplicate api '{name}' (first at {seen.apis[name]})"))
+    seen.apis[name] = where
+    _check_features(doc, apath + ("requires",), raw["requires"], features, errors)
+    behaviours = [_load_behaviour(doc, apath + ("behaviours", bi), rb, raw, features, seen, errors)
+                  for bi, rb in enumerate(raw["behaviours"])]
+    return Api(
+        name=name,
+        kind=raw["kind"],
+        doc_section=raw["doc_section"],
+        summary=raw.get("summary", ""),
+        params=raw["params"],
+        alt_params=raw.get("alt_params"),
+        returns=raw.get("returns"),
+        requires=_feature_closure(raw["requires"], features),
+        obligations=raw.get("obligations", []),
+        doc_digest=raw.get("doc_digest"),
+        behaviours=behaviours,
+        source=where,
+    )
+
+
+def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, features: dict, seen: _Seen,
+                    errors: list[SourceError]) -> Behaviour:
+    name, bid = api["name"], rb["id"]
+    where = f"{doc.file}:{doc.line(bpath)}"
+    if bid in seen.behaviours:
+        errors.append(doc.error(bpath + ("id",), f"duplicate behaviour id '{bid}' (first at {seen.behaviours[bid]})"))
+    seen.behaviours[bid] = where
+    if not bid.startswith(name + ".") or bid.count(".") != name.count(".") + 1:
+        errors.append(doc.error(bpath + ("id",), f"behaviour id must be '{name}.<name>'"))
+    _check_features(doc, bpath + ("requires",), rb.get("requires", []), features, errors)
+    errors.extend(_check_program(doc, bpath + ("program",), rb["program"]))
+    for si, step in enumerate(rb.get("interact", [])):
+        if any(ord(c) > 255 for c in step["send"]):
+            errors.append(doc.error(bpath + ("interact", si, "send"), "characters above \\xff are not bytes"))
+    match = "regex" if "expect_regex" in rb else "exact"
+    key = "expect_regex" if match == "regex" else "expect"
+    expect = rb[key]
+    errors.extend(_check_expect(doc, bpath + (key,), expect, match))
+    program = rb["program"]
+    return Behaviour(
+        id=bid,
+        api=name,
+        cites=Citation(rb["cites"]["section"], rb["cites"]["quote"]),
+        claim=rb["claim"],
+        program=program if program.endswith("\n") else program + "\n",
+        expect=list(expect),
+        match=match,
+        requires=_feature_closure(list(api["requires"]) + list(rb.get("requires", [])), features),
+        timeout_s=rb.get("timeout_s"),
+        source=where,
+        interact=tuple((step["after"], step["send"]) for step in rb.get("interact", [])),
+    )
+
+
+def _check_expect(doc: YamlDoc, path: tuple, expect: list, match: str) -> list[SourceError]:
+    errors = []
+    for li, line in enumerate(expect):
+        if "\n" in line or "\r" in line:
+            errors.append(doc.error(path + (li,), "an expected line cannot hold a line break"))
+        if match == "regex" and line != WILDCARD_LINE:
+            try:
+                re.compile(line)
+            except re.error as exc:
+                errors.append(doc.error(path + (li,), f"bad regex: {exc}"))
+    return errors
+
+
+def _check_kinds(docs: list[YamlDoc], apis: list[Api], errors: list[SourceError]) -> None:
+    """Methods are '<Class>.<method>' after a class api; only methods have dotted names."""
     classes = {a.name for a in apis if a.kind == "class"}
     for doc in docs:
         for ai, raw in enumerate(doc.data.get("apis", [])):
@@ -329,14 +409,3 @@ def load_spec(root: Path) -> Spec:
                 errors.append(doc.error(("apis", ai, "name"), "a method is named '<Class>.<method>' after a class api"))
             if raw["kind"] != "method" and "." in raw["name"]:
                 errors.append(doc.error(("apis", ai, "kind"), "a dotted name must have kind 'method'"))
-    if not apis and not errors:
-        errors.append(SourceError("spec/apis", None, "apis", "no API files found"))
-    if errors:
-        raise SourceErrors(errors)
-    return Spec(
-        module=module_doc.data["module"],
-        doc=module_doc.data["doc"],
-        features=features,
-        apis=apis,
-        files=[d.file for d in docs],
-    )

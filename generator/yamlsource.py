@@ -45,40 +45,66 @@ class YamlDoc:
         return SourceError(self.file, self.line(path), field_name(path), message)
 
 
+# libyaml's parser, when PyYAML was built with it: the same nodes with the same marks,
+# many times faster. Its error messages differ, so a file it rejects is parsed again by
+# the pure-Python loader, whose message is the one reported.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+STR_TAG = "tag:yaml.org,2002:str"
+
+
 def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """Parse `path`; raise SourceError (with line) on bad bytes, bad YAML or duplicate keys."""
     name = display or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise SourceError(name, line, "", f"not UTF-8: {exc.reason}") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(name, None, "", f"cannot read: {exc.strerror}") from None
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        doc = YamlDoc(name, None)
-        if node is not None:
-            doc.data = _build(loader, node, (), doc)
-        return doc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(name, line, "", f"not UTF-8: {exc.reason}") from None
+    if FAST_LOADER is not yaml.SafeLoader:
+        try:
+            return _load_text(FAST_LOADER, text, name)
+        except yaml.YAMLError:
+            pass  # reported below, in the pure-Python loader's words
+    try:
+        return _load_text(yaml.SafeLoader, text, name)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise SourceError(name, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise SourceError(name, None, "", f"invalid YAML: {exc}") from None
+
+
+def _load_text(loader_class, text: str, name: str) -> YamlDoc:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        doc = YamlDoc(name, None)
+        if node is not None:
+            doc.data = _build(loader, node, (), doc)
+        return doc
     finally:
         loader.dispose()
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
+def _scalar(loader, node: yaml.Node):
+    # Plain strings are most of a spec: take them as they are, skip the constructor.
+    if node.tag == STR_TAG and isinstance(node, yaml.ScalarNode):
+        return node.value
+    return loader.construct_object(node, deep=True)
+
+
+def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path), "mapping keys must be scalars")
             if key in out:
@@ -88,7 +114,7 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: YamlDoc) 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
-    value = loader.construct_object(node, deep=True)
+    value = _scalar(loader, node)
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         # A block scalar's content starts on the line after its indicator.
         doc.lines[path + ("<content>",)] = node.start_mark.line + 2

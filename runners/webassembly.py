@@ -1,28 +1,28 @@
-"""Run each test on MicroPython's WebAssembly port (the official npm package
-@micropython/micropython-webassembly-pyscript) in its own node process.
+"""Run tests on MicroPython's WebAssembly port (the official npm package
+@micropython/micropython-webassembly-pyscript) in warm `node` hosts: one host per
+test running at once, each test in a fresh MicroPython instance (runners/nodehost.py).
 
-The runtime runs the script synchronously and cannot be interrupted, so a test
-that does not end is stopped by killing its process."""
+The runtime runs a script synchronously and cannot be interrupted, so a test that
+does not end costs its host, which is killed; the next test starts another."""
 
 from __future__ import annotations
 
+import queue
 import shutil
+import threading
 from pathlib import Path
 
-from .base import Execution, RunnerError
+from .base import Execution, Runner, RunnerError
+from .nodehost import ABORT_MARKER, EXIT_RUNTIME_ABORT, NodeHost  # noqa: F401  (re-exported)
 from .options import TIMEOUT, Option
-from .process import ProcessRunner
 from .runtimes import NPM_PACKAGE, webassembly_module
 
 HERE = Path(__file__).resolve().parent / "webassembly"
-DRIVER = HERE / "run.mjs"
-# The driver's exit status when the runtime itself died (wasm trap, JS error).
-EXIT_RUNTIME_ABORT = 70
-ABORT_MARKER = "mpconform-webassembly: runtime aborted:"
+DRIVER = HERE / "host.mjs"
 INSTALL_HINT = "run `mpconform install webassembly` (npm ci into the user cache folder)"
 
 
-class WebAssemblyRunner(ProcessRunner):
+class WebAssemblyRunner(Runner):
     """Options: node (binary, default from PATH), module (the package's
     micropython.mjs, default the one `mpconform install webassembly` put in the user cache), heapsize
     (bytes, default the package's 1 MiB), pystack (words)."""
@@ -49,15 +49,40 @@ class WebAssemblyRunner(ProcessRunner):
         for key in ("heapsize", "pystack"):
             if options.get(key):
                 self.extra += [f"--{key}", str(int(options[key]))]
+        self._idle: queue.SimpleQueue[NodeHost] = queue.SimpleQueue()
+        self._hosts: list[NodeHost] = []  # every host started, so close() stops them all
+        self._lock = threading.Lock()
 
     def describe_target(self) -> dict:
         return {"kind": "node", "node": self.node, "module": str(self.module)}
 
-    def command(self, script: Path) -> list[str]:
-        return [self.node, str(DRIVER), "--module", str(self.module), *self.extra, script.name]
+    def command(self) -> list[str]:
+        return [self.node, str(DRIVER), "--module", str(self.module), *self.extra]
+
+    def _take(self) -> NodeHost:
+        """An idle host, or a new one: as many hosts as tests run at once."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            host = NodeHost(self.command(), HERE)
+            with self._lock:
+                self._hosts.append(host)
+            return host
 
     def execute(self, script: Path, timeout_s: float) -> Execution:
-        execution, status = self.run_process(self.command(script), script.parent, timeout_s)
-        if not execution.timed_out and status == EXIT_RUNTIME_ABORT and ABORT_MARKER in execution.output:
-            execution.crashed = "the WebAssembly runtime aborted"
-        return execution
+        host = self._take()
+        try:
+            return host.run(script, timeout_s)
+        finally:
+            self._idle.put(host)  # killed or not: a dead host starts again on its next test
+
+    def host_pids(self) -> list[int]:
+        """Process ids of the node hosts running now (for checks that none is left)."""
+        with self._lock:
+            return [h.proc.pid for h in self._hosts if h.alive]
+
+    def close(self) -> None:
+        with self._lock:
+            hosts = list(self._hosts)
+        for host in hosts:
+            host.kill()

@@ -10,6 +10,7 @@ import pytest
 
 from mpconform.runners import load_runner
 from mpconform.runners.harness import Suite, run_suite
+from mpconform.runners.nodehost import OUTPUT_LIMIT as NODE_OUTPUT_LIMIT
 from mpconform.runners.webassembly import WebAssemblyRunner
 
 from .suitekit import make_suite
@@ -57,7 +58,70 @@ def test_timeout_kills_the_process(runner, tmp_path):
     assert ex.timed_out and ex.exit_code is None
     assert ex.output == "spinning\n"
     assert time.monotonic() - start < 5
-    assert not runner._running  # nothing left behind to kill
+    assert not runner.host_pids()  # the hung host was killed, nothing left behind
+    again = runner.execute(_script(tmp_path, "print('next')\n", "next.py"), 10)
+    assert (again.output, again.exit_code, again.timed_out) == ("next\n", 0, False)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_one_host_runs_many_tests_each_in_a_fresh_interpreter(runner, tmp_path):
+    first = runner.execute(_script(tmp_path, "import sys, micropython\nleft = 1\nsys.path.append('x')\n"
+                                   "import js\njs.globalThis.leftover = 2\nmicropython.heap_lock()\n"), 10)
+    assert first.exit_code == 0, first.output
+    pids = runner.host_pids()
+    check = ("import sys, js\nprint('left' in globals(), 'x' in sys.path, hasattr(js.globalThis, 'leftover'))\n"
+             "print(list(range(3)))\n")
+    second = runner.execute(_script(tmp_path, check, "check.py"), 10)
+    assert (second.output, second.exit_code) == ("False False False\n[0, 1, 2]\n", 0)
+    assert runner.host_pids() == pids  # the same warm host ran both
+
+
+@pytest.mark.parametrize(
+    ("program", "why"),
+    [
+        ("import js\nprint('bye')\njs.process.exit(5)\n", "the node host exited with status 5"),
+        ("import js\ndef late():\n    raise ValueError('in a timer')\njs.setTimeout(late, 1)\nprint('bye')\n",
+         "the WebAssembly runtime aborted"),
+    ],
+)
+def test_a_crash_costs_the_host_not_the_next_test(runner, tmp_path, program, why):
+    runner.execute(_script(tmp_path, "print(1)\n", "warm.py"), 10)
+    old = runner.host_pids()
+    ex = runner.execute(_script(tmp_path, program), 10)
+    assert ex.crashed == why and ex.output.startswith("bye\n"), ex
+    assert all(_gone(pid) for pid in old)
+    nxt = runner.execute(_script(tmp_path, "print('fine')\n", "next.py"), 10)
+    assert (nxt.output, nxt.exit_code, nxt.crashed) == ("fine\n", 0, "")
+
+
+def test_timers_keep_a_test_running_as_they_would_keep_node_alive(runner, tmp_path):
+    program = "import js\ndef later():\n    print('timer')\njs.setTimeout(later, 30)\nprint('main')\n"
+    ex = runner.execute(_script(tmp_path, program), 10)
+    assert (ex.output, ex.exit_code) == ("main\ntimer\n", 0)
+    ex = runner.execute(_script(tmp_path, "import js\njs.setInterval(lambda: None, 10)\n", "iv.py"), 1.5)
+    assert ex.timed_out
+
+
+def test_bytes_not_utf8_and_runaway_output_are_kept_bounded(runner, tmp_path):
+    ex = runner.execute(_script(tmp_path, "import sys\nsys.stdout.buffer.write(b'\\xff ok\\n')\n"), 10)
+    assert (ex.output, ex.exit_code) == ("\\xff ok\n", 0)
+    ex = runner.execute(_script(tmp_path, "while True:\n    print('y' * 1000)\n", "flood.py"), 2)
+    assert ex.timed_out and len(ex.output) < 2 * NODE_OUTPUT_LIMIT and "bytes of output not kept" in ex.output
+
+
+def test_no_node_process_is_left_after_close(tmp_path):
+    with WebAssemblyRunner({}) as r:
+        r.execute(_script(tmp_path, "print(1)\n"), 10)
+        pids = r.host_pids()
+        assert pids
+    assert all(_gone(pid) for pid in pids)
 
 
 def test_harness_outcomes_in_parallel(tmp_path):
