@@ -72,16 +72,17 @@ def lint(session: nox.Session) -> None:
 def drift(session: nox.Session) -> None:
     """Where the docs, the spec, the generated suites and each port disagree.
 
-    Docs <-> spec on the files given as posargs (default: the upstream
-    micropython.rst beside this checkout, when it exists); spec <-> suites
-    (compile --check); spec <-> implementation on every port that can run here."""
+    Docs <-> spec on the files given as posargs (default: micropython.rst in the
+    upstream tree $MICROPY_DIR); spec <-> suites (compile --check); spec <->
+    implementation on every port that can run here."""
     session.install("-e", ".")
     docs = list(session.posargs)
-    default = os.path.join("..", "shared", "reference", "upstream-docs", "micropython.rst")
-    if not docs and os.path.isfile(default):
-        docs = [default]
+    tree = os.environ.get("MICROPY_DIR")
+    if not docs and tree:
+        docs = [os.path.join(tree, "docs", "library", "micropython.rst")]
     elif not docs:
-        session.log(f"docs <-> spec: skipped, {default} does not exist; pass doc files: nox -s drift -- PATH...")
+        session.log("docs <-> spec: skipped: set MICROPY_DIR to an upstream tree "
+                    "(git clone https://github.com/micropython/micropython) or pass files: nox -s drift -- PATH...")
     failed = []
 
     def check(name: str, *command: str) -> None:

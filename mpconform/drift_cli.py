@@ -17,6 +17,25 @@ _LABELS = {
 }
 
 
+UPSTREAM_DOC = Path("docs") / "library" / "micropython.rst"
+
+
+def upstream_docs() -> Path:
+    """The module's docs in the upstream tree named by $MICROPY_DIR; how to get one otherwise."""
+    import os
+
+    from mpconform.generator.errors import UsageError
+
+    tree = os.environ.get("MICROPY_DIR")
+    if not tree:
+        raise UsageError("drift docs: name the docs (PATH to micropython.rst), or set MICROPY_DIR to an upstream "
+                         "tree (git clone https://github.com/micropython/micropython)")
+    path = Path(tree) / UPSTREAM_DOC
+    if not path.is_file():
+        raise UsageError(f"drift docs: MICROPY_DIR={tree} has no {UPSTREAM_DOC}; is it an upstream MicroPython tree?")
+    return path
+
+
 def _cmd_drift_docs(args) -> int:
     from mpconform.drift.docmodel import DocReadError, read_doc
     from mpconform.drift.docs import compare_docs
@@ -27,7 +46,7 @@ def _cmd_drift_docs(args) -> int:
     spec = load_spec(args.root)
     statements = load_statements(args.root, spec)
     reports, status = [], NO_DRIFT
-    for path in args.paths:
+    for path in args.paths or [upstream_docs()]:
         entry: dict = {"path": str(path)}
         try:
             doc = read_doc(Path(path), args.format)
@@ -143,7 +162,9 @@ def register(subparsers) -> None:
     dsub = d.add_subparsers(dest="drift_command", required=True)
 
     docs = dsub.add_parser("docs", help="compare documentation files with the spec (exit 1 on drift)")
-    docs.add_argument("paths", nargs="+", metavar="PATH", help="micropython.rst, or an old Markdown / plain-text copy")
+    docs.add_argument("paths", nargs="*", metavar="PATH",
+                      help="micropython.rst, or an old Markdown / plain-text copy "
+                           "(default: $MICROPY_DIR/docs/library/micropython.rst)")
     docs.add_argument("--format", choices=["auto", "rst", "markdown", "text"], default="auto",
                       help="input format (default: chosen from the content)")
     docs.add_argument("--json", action="store_true", help="print the findings as JSON")
