@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -123,7 +124,14 @@ def main() -> int:
     mpconform = [sys.executable, "-m", "mpconform.cli"]
     files = [t["file"] for t in manifest("unix") if t["file"]]
     t = Table()
+    upstream = os.environ.get("MICROPY_DIR")
+    run_tests = Path(upstream) / "tests" / "run-tests.py" if upstream else None
+    upstream_why = "" if run_tests and run_tests.is_file() else "set MICROPY_DIR to an upstream tree for run-tests.py"
     with tempfile.TemporaryDirectory(prefix="mpconform-bench-") as tmp:
+        exported = Path(tmp) / "exported"
+        subprocess.run([*mpconform, "--root", str(ROOT), "export", "unix", str(exported)], stdout=subprocess.DEVNULL,
+                       check=True)
+        only = [a for bid in json.loads((exported / "mpconform-export.json").read_text())["exported"] for a in ("-k", bid)]
         empty = Path(tmp) / "empty.py"
         empty.write_text("pass\n")
         big = Path(tmp) / "big"
@@ -148,6 +156,11 @@ def main() -> int:
             t.add("suite", wall([*mpconform, "--root", str(ROOT), "run", "unix", "-j", str(args.jobs)]))
             t.add("xargs", wall(["xargs", "-P", str(args.jobs), "-n", "1", binary], cwd=ROOT / "suites" / "unix",
                                 input="\n".join(files).encode()))
+            if not upstream_why:  # the same exported files, run by upstream's own harness
+                t.add("exported", wall([*mpconform, "--root", str(ROOT), "run", "unix", "-j", str(args.jobs), *only]))
+                t.add("run-tests", wall([sys.executable, str(run_tests), "-j", str(args.jobs), "-d", str(exported),
+                                         "-r", str(Path(tmp) / "rt")], cwd=run_tests.parent,
+                                        env={**os.environ, "MICROPY_MICROPYTHON": binary}))
             for key, extra in (("compile", []), ("check", ["--check"])):
                 took, cpu = wall_and_cpu([*mpconform, "--root", str(big), "compile", *extra])
                 t.add(key, took)
@@ -163,6 +176,7 @@ def main() -> int:
         ("qemu-microbit", "qemu", "`pass` test, same emulator", "qemu empty", None, True),
         ("qemu-microbit whole run, -j 2", "qemu j2", "the same, -j 1 (one emulator)", "qemu j1", 0.6, False),
         (f"unix suite, -j {args.jobs}", "suite", f"xargs -P {args.jobs} micropython", "xargs", 1.2, False),
+        (f"unix, exported tests, -j {args.jobs}", "exported", "upstream run-tests.py, same files", "run-tests", 0.8, False),
         (f"compile, {behaviours} behaviours", "compile", "the target", "5 s", 1.0, False),
         (f"compile --check, {behaviours} behaviours", "check", "the target", "3 s", 1.0, False),
     ]
@@ -176,7 +190,7 @@ def main() -> int:
     for name, key, floor_name, floor_key, target, is_per_test in rows:
         mine = t.median(key)
         if mine is None:
-            why = wasm_why if key == "wasm" else qemu_why  # the only rows that can be missing
+            why = {"wasm": wasm_why, "exported": upstream_why}.get(key, qemu_why)
             print(f"| {name} | not measured: {why} | | | | |")
             continue
         floor = float(floor_key.removesuffix(" s")) if floor_key.endswith(" s") else t.median(floor_key)
