@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 118 of the APIs above
+ * behaviours: all 123 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -139,7 +139,10 @@
  * behaviours: kbd_intr.disable_returns_none, kbd_intr.restore_returns_none,
  *   kbd_intr.script_runs_normally_while_disabled, kbd_intr.other_character_accepted,
  *   kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
- *   kbd_intr.scheduled_from_callback_raises_after_it
+ *   kbd_intr.scheduled_from_callback_raises_after_it,
+ *   kbd_intr.ctrl_c_raises_keyboardinterrupt, kbd_intr.restore_after_disable_raises_again,
+ *   kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises,
+ *   kbd_intr.restore_after_other_character_raises_on_ctrl_c
  */
 #define MICROPY_KBD_EXCEPTION (1)
 
@@ -150,7 +153,7 @@
  * OFF: an OS process: Ctrl-C reaches the unix port as SIGINT from its terminal, so another
  *   interrupt character never interrupts it, and after kbd_intr(-1) SIGINT has its default
  *   action (the process ends) instead of the byte arriving as input
- * skips 0 behaviour(s)
+ * skips 2 behaviour(s)
  */
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
@@ -186,7 +189,10 @@
 /* feature time_sleep_ms: time.sleep_ms() exists (a blocking wait that runs pending scheduled callbacks).
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
- *   kbd_intr.scheduled_from_callback_raises_after_it, schedule.returns_none,
+ *   kbd_intr.scheduled_from_callback_raises_after_it,
+ *   kbd_intr.ctrl_c_raises_keyboardinterrupt, kbd_intr.restore_after_disable_raises_again,
+ *   kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises,
+ *   kbd_intr.restore_after_other_character_raises_on_ctrl_c, schedule.returns_none,
  *   schedule.passes_argument, schedule.sleep_ms_zero_runs_pending, schedule.fifo_order,
  *   schedule.no_preemption_of_running_callback,
  *   schedule.sleep_inside_callback_does_not_run_others,
