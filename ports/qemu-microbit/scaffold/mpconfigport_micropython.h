@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 123 of the APIs above
+ * behaviours: all 127 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -143,7 +143,7 @@
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
  * OFF: micropython.schedule is missing from this firmware (no MICROPY_ENABLE_SCHEDULER)
- * skips 14 behaviour(s); APIs gone or partial: schedule
+ * skips 18 behaviour(s); APIs gone or partial: schedule
  */
 #define MICROPY_ENABLE_SCHEDULER (0)
 
@@ -172,7 +172,9 @@
  *   schedule.sleep_inside_callback_does_not_run_others,
  *   schedule.full_queue_raises_runtimeerror, schedule.queue_usable_after_draining,
  *   schedule.callback_can_allocate_after_locked_schedule,
- *   schedule.bound_method_needs_preallocated_reference
+ *   schedule.bound_method_needs_preallocated_reference,
+ *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
+ *   schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_PY_TIME (1)
 
@@ -207,18 +209,19 @@
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
+ *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2,
+ *   schedule.runs_between_opcodes_without_sleep
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: schedule.not_called_inside_native_code
  */
 #define MICROPY_EMIT_NATIVE (1)
 
 /* feature thread: The _thread module exists.
  * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
- * skips 0 behaviour(s)
+ * skips 1 behaviour(s)
  */
 #define MICROPY_PY_THREAD (0)
 
@@ -228,9 +231,16 @@
  */
 #define MICROPY_PY_THREAD_GIL (0)
 
+/* feature thread_without_gil: Threads run without a global interpreter lock, so scheduled callbacks run only in the
+ * main thread (the negation of thread_gil, for behaviours that need threads without it).
+ * OFF: implies a disabled feature
+ * skips 1 behaviour(s)
+ */
+#define MICROPY_PY_THREAD (0)
+
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * OFF: detected by `mpconform detect`: ImportError ("no module named 'select'",)
- * skips 0 behaviour(s)
+ * skips 1 behaviour(s)
  */
 #define MICROPY_PY_SELECT (0)
 

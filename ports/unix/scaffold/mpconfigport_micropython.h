@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 123 of the APIs above
+ * behaviours: all 127 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -166,7 +166,9 @@
  *   schedule.sleep_inside_callback_does_not_run_others,
  *   schedule.full_queue_raises_runtimeerror, schedule.queue_usable_after_draining,
  *   schedule.callback_can_allocate_after_locked_schedule,
- *   schedule.bound_method_needs_preallocated_reference
+ *   schedule.bound_method_needs_preallocated_reference,
+ *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
+ *   schedule.poll_and_ipoll_run_pending, schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_ENABLE_SCHEDULER (1)
 
@@ -198,7 +200,9 @@
  *   schedule.sleep_inside_callback_does_not_run_others,
  *   schedule.full_queue_raises_runtimeerror, schedule.queue_usable_after_draining,
  *   schedule.callback_can_allocate_after_locked_schedule,
- *   schedule.bound_method_needs_preallocated_reference
+ *   schedule.bound_method_needs_preallocated_reference,
+ *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
+ *   schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_PY_TIME (1)
 
@@ -233,18 +237,19 @@
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
+ *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2,
+ *   schedule.runs_between_opcodes_without_sleep
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: schedule.not_called_inside_native_code
  */
 #define MICROPY_EMIT_NATIVE (1)
 
 /* feature thread: The _thread module exists.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_PY_THREAD (1)
 
@@ -254,9 +259,16 @@
  */
 #define MICROPY_PY_THREAD_GIL (0)
 
+/* feature thread_without_gil: Threads run without a global interpreter lock, so scheduled callbacks run only in the
+ * main thread (the negation of thread_gil, for behaviours that need threads without it).
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: schedule.without_gil_runs_in_main_thread
+ */
+#define MICROPY_PY_THREAD (1)
+
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: schedule.poll_and_ipoll_run_pending
  */
 #define MICROPY_PY_SELECT (1)
 
