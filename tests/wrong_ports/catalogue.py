@@ -149,6 +149,11 @@ WRONG_PORTS = {
         "select": ["RingIO.close.*"],
         "must_fail": ["RingIO.close.keeps_data"],
     },
+    "RingIO_poll_always_ready": {
+        "code": "class _Ready(_RingIO):\n    def ioctl(self, request, arg):\n        return arg if request == 3 else -1\n_port.RingIO = _Ready\n",
+        "select": ["RingIO.*"],
+        "must_fail": ["RingIO.pollable_stream"],
+    },
 }
 
 # kbd_intr's argument only shows where the port reads its input stream: the unix port

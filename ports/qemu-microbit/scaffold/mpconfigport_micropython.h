@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 127 of the APIs above
+ * behaviours: all 129 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -155,7 +155,7 @@
 
 /* feature ringio: The micropython.RingIO class exists.
  * OFF: micropython.RingIO did not exist in MicroPython 1.9.2
- * skips 30 behaviour(s); APIs gone or partial: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
+ * skips 32 behaviour(s); APIs gone or partial: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (0)
@@ -240,13 +240,13 @@
 
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * OFF: detected by `mpconform detect`: ImportError ("no module named 'select'",)
- * skips 1 behaviour(s)
+ * skips 2 behaviour(s)
  */
 #define MICROPY_PY_SELECT (0)
 
 /* feature asyncio: The asyncio module exists.
  * OFF: detected by `mpconform detect`: ImportError ("no module named 'asyncio'",)
- * skips 0 behaviour(s)
+ * skips 1 behaviour(s)
  */
 #define MICROPY_PY_ASYNCIO (0)
 

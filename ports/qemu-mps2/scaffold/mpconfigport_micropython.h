@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 127 of the APIs above
+ * behaviours: all 129 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -179,7 +179,7 @@
 /* feature ringio: The micropython.RingIO class exists.
  * enables APIs: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
- * behaviours: all 30 of the APIs above
+ * behaviours: all 32 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (1)
 
@@ -263,13 +263,13 @@
 
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: schedule.poll_and_ipoll_run_pending
+ * behaviours: RingIO.pollable_stream, schedule.poll_and_ipoll_run_pending
  */
 #define MICROPY_PY_SELECT (1)
 
 /* feature asyncio: The asyncio module exists.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: RingIO.asyncio_stream_reader
  */
 #define MICROPY_PY_ASYNCIO (1)
 
