@@ -13,4 +13,4 @@ asyncio.run(main())
 # behaviour: 'RingIO.asyncio_stream_reader'
 # doc: 'RingIO(size)': 'with a stream interface'
 # claim: 'An asyncio StreamReader over a RingIO waits until another task writes to it, then readline() returns the first line and leaves the rest in the buffer.'
-# requires: 'asyncio, micropython_module, ringio'
+# requires: 'asyncio, asyncio_streams, micropython_module, ringio'

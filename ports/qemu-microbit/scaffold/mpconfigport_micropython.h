@@ -214,10 +214,11 @@
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles).
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: schedule.not_called_inside_native_code
+ * OFF: detected by `mpconform detect`: SyntaxError ('invalid micropython decorator',) compiling
+ *   @micropython.native
+ * skips 1 behaviour(s)
  */
-#define MICROPY_EMIT_NATIVE (1)
+#define MICROPY_EMIT_NATIVE (0)
 
 /* feature thread: The _thread module exists.
  * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
@@ -233,7 +234,7 @@
 
 /* feature thread_without_gil: Threads run without a global interpreter lock, so scheduled callbacks run only in the
  * main thread (the negation of thread_gil, for behaviours that need threads without it).
- * OFF: implies a disabled feature
+ * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
  * skips 1 behaviour(s)
  */
 #define MICROPY_PY_THREAD (0)
@@ -249,5 +250,12 @@
  * skips 1 behaviour(s)
  */
 #define MICROPY_PY_ASYNCIO (0)
+
+/* feature asyncio_streams: asyncio has run() and stream objects (StreamReader) waiting on pollable streams, as the
+ * asyncio package frozen into most ports does; the webassembly port's asyncio runs on the
+ * JavaScript event loop instead and has neither.
+ * OFF: detected by `mpconform detect`: ImportError ("no module named 'asyncio'",)
+ * skips 1 behaviour(s)
+ */
 
 #endif // MPCONFORM_QEMU_MICROBIT_MPCONFIGPORT_MICROPYTHON_H

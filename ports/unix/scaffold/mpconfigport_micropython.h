@@ -278,4 +278,11 @@
  */
 #define MICROPY_PY_ASYNCIO (1)
 
+/* feature asyncio_streams: asyncio has run() and stream objects (StreamReader) waiting on pollable streams, as the
+ * asyncio package frozen into most ports does; the webassembly port's asyncio runs on the
+ * JavaScript event loop instead and has neither.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: RingIO.asyncio_stream_reader
+ */
+
 #endif // MPCONFORM_UNIX_MPCONFIGPORT_MICROPYTHON_H

@@ -256,7 +256,7 @@
 
 /* feature thread_without_gil: Threads run without a global interpreter lock, so scheduled callbacks run only in the
  * main thread (the negation of thread_gil, for behaviours that need threads without it).
- * OFF: implies a disabled feature
+ * OFF: detected by `mpconform detect`: ImportError ("no module named '_thread'",)
  * skips 1 behaviour(s)
  */
 #define MICROPY_PY_THREAD (0)
@@ -272,5 +272,13 @@
  * behaviours: RingIO.asyncio_stream_reader
  */
 #define MICROPY_PY_ASYNCIO (1)
+
+/* feature asyncio_streams: asyncio has run() and stream objects (StreamReader) waiting on pollable streams, as the
+ * asyncio package frozen into most ports does; the webassembly port's asyncio runs on the
+ * JavaScript event loop instead and has neither.
+ * OFF: the port's own asyncio (ports/webassembly/asyncio) runs tasks on the JavaScript event
+ *   loop: it has no asyncio.run and no stream objects
+ * skips 1 behaviour(s)
+ */
 
 #endif // MPCONFORM_WEBASSEMBLY_MPCONFIGPORT_MICROPYTHON_H
