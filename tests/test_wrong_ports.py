@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -17,9 +18,10 @@ import pytest
 
 from mpconform.cli import main
 from mpconform.runners.harness import Suite, run_suite
+from mpconform.runners.qemu import MICROBIT_FIRMWARE, QemuRunner
 from mpconform.runners.unix import UnixRunner, find_micropython
 
-from .wrong_ports.catalogue import WRONG_PORTS
+from .wrong_ports.catalogue import STREAM_WRONG_PORTS, WRONG_PORTS
 
 HERE = Path(__file__).parent
 FAITHFUL = (HERE / "wrong_ports" / "faithful_port.py").read_text()
@@ -33,6 +35,7 @@ runner: {name: unix, options: {timeout_s: 10}}
 features:
   gc_32bit_blocks: {enabled: false, reason: 64-bit build}
   scheduler_static_nodes: {enabled: false, reason: a Python prelude cannot raise in the main thread}
+  kbd_intr_stream: {enabled: false, reason: Ctrl-C reaches the unix port as SIGINT (see STREAM_WRONG_PORTS)}
 """
 
 
@@ -93,3 +96,30 @@ def test_wrong_port_fails_the_behaviours_it_breaks(name, full_suite, tmp_path):
     assert outcomes == {bid: "fail" for bid in port["must_fail"]}
     for bid in port["must_fail"]:
         assert results[bid].detail, bid  # a failure always says what differed
+
+
+@pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
+                    reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
+@pytest.mark.parametrize("name", sorted(STREAM_WRONG_PORTS))
+def test_stream_port_with_wrong_kbd_intr_fails_its_behaviours(name, tmp_path):
+    port = STREAM_WRONG_PORTS[name]
+    shutil.copytree(ROOT / "suites" / "qemu-microbit", tmp_path / "qemu-microbit")
+    (tmp_path / "tests").mkdir()
+    replacement = (
+        "import micropython as _real\nclass _Port:\n    pass\nmicropython = _Port()\n"
+        "micropython.kbd_intr = " + port["kbd_intr"] + "\n"
+    )
+    for path in (ROOT / "suites" / "tests").glob("kbd_intr.*"):
+        text = path.read_text()
+        if path.suffix == ".py":
+            text = re.sub(r"(?m)^import micropython\n", "", text)
+            text = replacement + re.sub(r"(?m)^import micropython, ", "import ", text)
+        (tmp_path / "tests" / path.name).write_text(text)
+    suite = Suite.load(tmp_path / "qemu-microbit")
+    tests = suite.tests(lambda t: t["id"].startswith("kbd_intr.") and t["status"] == "run")
+    assert {"kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises"} <= {t["id"] for t in tests}
+    with QemuRunner(suite.manifest["runner"]["options"]) as runner:
+        results = run_suite(suite, runner, tests, timeout_s=10).results
+    outcomes = {bid: r.outcome for bid, r in results.items()}
+    details = {bid: r.detail for bid, r in results.items() if r.outcome != "pass"}
+    assert outcomes == {t["id"]: "fail" if t["id"] in port["must_fail"] else "pass" for t in tests}, details

@@ -13,4 +13,4 @@ print(done)
 # behaviour: 'schedule.runs_between_opcodes_without_sleep'
 # doc: 'schedule(func, arg)': 'Scheduled functions are always executed "between opcodes"'
 # claim: 'A plain busy loop, with no sleep or I/O, is enough for a scheduled callback to run.'
-# requires: 'micropython_module, scheduler'
+# requires: 'bytecode, micropython_module, scheduler'

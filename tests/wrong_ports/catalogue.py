@@ -149,4 +149,26 @@ WRONG_PORTS = {
         "select": ["RingIO.close.*"],
         "must_fail": ["RingIO.close.keeps_data"],
     },
+    "RingIO_poll_always_ready": {
+        "code": "class _Ready(_RingIO):\n    def ioctl(self, request, arg):\n        return arg if request == 3 else -1\n_port.RingIO = _Ready\n",
+        "select": ["RingIO.*"],
+        "must_fail": ["RingIO.pollable_stream"],
+    },
+}
+
+# kbd_intr's argument only shows where the port reads its input stream: the unix port
+# takes Ctrl-C as SIGINT and skips those behaviours (feature kbd_intr_stream), so these
+# run on the micro:bit firmware in QEMU. It has no sys.modules, so `kbd_intr` is the
+# replacement bound to the name `micropython` before the test's own code, whose
+# `import micropython, ...` line then imports only the rest.
+STREAM_WRONG_PORTS = {
+    "faithful": {"kbd_intr": "_real.kbd_intr", "must_fail": []},
+    "kbd_intr_does_nothing": {
+        "kbd_intr": "lambda c: None",
+        "must_fail": ["kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises"],
+    },
+    "kbd_intr_ignores_its_argument": {
+        "kbd_intr": "lambda c: _real.kbd_intr(3)",
+        "must_fail": ["kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises"],
+    },
 }

@@ -3,6 +3,7 @@
 # a time. Unchanged, it forwards to the real module and adds faithful Python
 # versions of heap_locked(), alloc_emergency_exception_buf() and RingIO, so the
 # whole suite must pass through it: the control for every wrong port.
+import io
 import sys
 
 import micropython as _real
@@ -29,9 +30,21 @@ def _alloc_emergency_exception_buf(size):
     return None
 
 
-class _RingIO:
+class _RingIO(io.IOBase):
+    # io.IOBase and ioctl make the wrapper pollable as the real stream is (select, asyncio).
     def __init__(self, arg):
         self._r = _real.RingIO(arg)
+        self._capacity = arg if type(arg) is int else len(arg) - 1
+
+    def ioctl(self, request, arg):
+        if request != 3:  # MP_STREAM_POLL; no file descriptor or anything else here
+            return -1
+        ready = 0
+        if arg & 1 and self._r.any():
+            ready |= 1
+        if arg & 4 and self._r.any() < self._capacity:
+            ready |= 4
+        return ready
 
     def any(self):
         return self._r.any()

@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 118 of the APIs above
+ * behaviours: all 129 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -138,7 +138,10 @@
  * behaviours: kbd_intr.disable_returns_none, kbd_intr.restore_returns_none,
  *   kbd_intr.script_runs_normally_while_disabled, kbd_intr.other_character_accepted,
  *   kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
- *   kbd_intr.scheduled_from_callback_raises_after_it
+ *   kbd_intr.scheduled_from_callback_raises_after_it,
+ *   kbd_intr.ctrl_c_raises_keyboardinterrupt, kbd_intr.restore_after_disable_raises_again,
+ *   kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises,
+ *   kbd_intr.restore_after_other_character_raises_on_ctrl_c
  */
 #define MICROPY_KBD_EXCEPTION (1)
 
@@ -147,7 +150,7 @@
  * chosen. An OS process (the unix port) instead gets Ctrl-C from its terminal as a signal:
  * other characters never interrupt it.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises
  */
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
@@ -160,7 +163,9 @@
  *   schedule.sleep_inside_callback_does_not_run_others,
  *   schedule.full_queue_raises_runtimeerror, schedule.queue_usable_after_draining,
  *   schedule.callback_can_allocate_after_locked_schedule,
- *   schedule.bound_method_needs_preallocated_reference
+ *   schedule.bound_method_needs_preallocated_reference,
+ *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
+ *   schedule.poll_and_ipoll_run_pending, schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_ENABLE_SCHEDULER (1)
 
@@ -174,20 +179,25 @@
 /* feature ringio: The micropython.RingIO class exists.
  * enables APIs: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
- * behaviours: all 30 of the APIs above
+ * behaviours: all 32 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (1)
 
 /* feature time_sleep_ms: time.sleep_ms() exists (a blocking wait that runs pending scheduled callbacks).
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
- *   kbd_intr.scheduled_from_callback_raises_after_it, schedule.returns_none,
+ *   kbd_intr.scheduled_from_callback_raises_after_it,
+ *   kbd_intr.ctrl_c_raises_keyboardinterrupt, kbd_intr.restore_after_disable_raises_again,
+ *   kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises,
+ *   kbd_intr.restore_after_other_character_raises_on_ctrl_c, schedule.returns_none,
  *   schedule.passes_argument, schedule.sleep_ms_zero_runs_pending, schedule.fifo_order,
  *   schedule.no_preemption_of_running_callback,
  *   schedule.sleep_inside_callback_does_not_run_others,
  *   schedule.full_queue_raises_runtimeerror, schedule.queue_usable_after_draining,
  *   schedule.callback_can_allocate_after_locked_schedule,
- *   schedule.bound_method_needs_preallocated_reference
+ *   schedule.bound_method_needs_preallocated_reference,
+ *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
+ *   schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_PY_TIME (1)
 
@@ -230,19 +240,20 @@
  * code rather than a build setting: no macro.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2
+ *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2,
+ *   schedule.runs_between_opcodes_without_sleep
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles). A port turns on
  * its architecture's emitter (MICROPY_EMIT_X64, MICROPY_EMIT_THUMB, ...), from which
  * MICROPY_EMIT_NATIVE follows, so no single macro is listed.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: schedule.not_called_inside_native_code
  */
 
 /* feature thread: The _thread module exists.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: schedule.without_gil_runs_in_main_thread
  */
 #define MICROPY_PY_THREAD (1)
 
@@ -252,17 +263,31 @@
  */
 #define MICROPY_PY_THREAD_GIL (1)
 
+/* feature thread_without_gil: Threads run without a global interpreter lock, so scheduled callbacks run only in the
+ * main thread (the negation of thread_gil, for behaviours that need threads without it).
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: schedule.without_gil_runs_in_main_thread
+ */
+#define MICROPY_PY_THREAD (1)
+
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: RingIO.pollable_stream, schedule.poll_and_ipoll_run_pending
  */
 #define MICROPY_PY_SELECT (1)
 
 /* feature asyncio: The asyncio module exists: its C core (MICROPY_PY_ASYNCIO) and the asyncio package,
  * which a port freezes into its firmware from extmod/asyncio.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * behaviours: RingIO.asyncio_stream_reader
  */
 #define MICROPY_PY_ASYNCIO (1)
+
+/* feature asyncio_streams: asyncio has run() and stream objects (StreamReader) waiting on pollable streams, as the
+ * asyncio package frozen into most ports does; the webassembly port's asyncio runs on the
+ * JavaScript event loop instead and has neither.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: RingIO.asyncio_stream_reader
+ */
 
 #endif // MPCONFORM_QEMU_MPS2_MPCONFIGPORT_MICROPYTHON_H
