@@ -58,10 +58,18 @@ class History:
     def behaviour_since(self, behaviour_id: str, requires) -> str | None:
         """The first release where the behaviour can hold: the latest of its own `since`
         and those of the features it needs."""
-        found = [self.features[f].since for f in requires if f in self.features]
-        own = self.behaviours.get(behaviour_id)
-        if own:
-            found.append(own.since)
+        return self._latest("since", behaviour_id, requires)
+
+    def behaviour_documented(self, behaviour_id: str, requires) -> str | None:
+        """The first release whose docs state it: the latest `documented` recorded for it
+        or for the features it needs (None when none is recorded)."""
+        return self._latest("documented", behaviour_id, requires)
+
+    def _latest(self, attr: str, behaviour_id: str, requires) -> str | None:
+        entries = [self.features[f] for f in requires if f in self.features]
+        if behaviour_id in self.behaviours:
+            entries.append(self.behaviours[behaviour_id])
+        found = [getattr(e, attr) for e in entries if getattr(e, attr)]
         return max(found, key=release_key) if found else None
 
 

@@ -128,11 +128,15 @@ def decide(
     # The docs' own release when history records it, else the release the claim first held.
     since = test.get("documented") or test.get("since")
     if docs_release and since and release_key(since) > release_key(docs_release):
-        return Status("skip", f"documented from {since}, after the docs of {docs_release} this run checks")
+        return Status("skip", f"documented from {release_text(since)}, after the docs of {docs_release} this run checks")
     exp = expectations.get(test["id"])
     if exp:
         return Status("xfail", exp["reason"], exp.get("issue", ""))
     return Status("run")
+
+
+def release_text(release: str) -> str:
+    return "upstream's main branch, in no release yet" if release == UNRELEASED else release
 
 
 def _macros(feature: dict) -> str:
@@ -146,7 +150,7 @@ def explain_requirements(test: dict, features: dict[str, FeatureState], manifest
     for name in test.get("requires", []):
         info = manifest_features.get(name, {})
         text = name
-        extra = [x for x in (_macros(info), f"since {info['since']}" if info.get("since") else "") if x]
+        extra = [x for x in (_macros(info), f"since {release_text(info['since'])}" if info.get("since") else "") if x]
         if extra:
             text += f" ({'; '.join(extra)})"
         state = features.get(name)
@@ -161,7 +165,7 @@ def explain_requirements(test: dict, features: dict[str, FeatureState], manifest
     feature_releases = [manifest_features.get(n, {}).get("since") for n in test.get("requires", [])]
     latest = max((r for r in feature_releases if r), key=release_key, default=None)
     if since and (latest is None or release_key(since) > release_key(latest)):
-        lines.append(f"holds upstream since {since}: a port built from older sources differs here")
+        lines.append(f"holds upstream since {release_text(since)}: a port built from older sources differs here")
     if test.get("documented"):
-        lines.append(f"documented upstream since {test['documented']}")
+        lines.append(f"documented upstream since {release_text(test['documented'])}")
     return "\n".join(lines)

@@ -98,9 +98,9 @@ def render_suite(
         since = history.behaviour_since(b.id, b.requires)
         if since:
             entry["since"] = since  # the latest of its features' releases and its own
-        own = history.behaviours.get(b.id)
-        if own and own.documented:
-            entry["documented"] = own.documented
+        documented = history.behaviour_documented(b.id, b.requires)
+        if documented:
+            entry["documented"] = documented
         tests.append(entry)
     manifest = {
         "format": MANIFEST_FORMAT,

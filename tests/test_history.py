@@ -87,6 +87,8 @@ def test_manifest_carries_since_and_documented(project_copy, cli):
     assert tests["const.float_value"]["since"] == "v1.26.0"  # the latest of const, float, const_float
     sleep = tests["schedule.sleep_ms_zero_runs_pending"]
     assert (sleep["since"], sleep["documented"]) == ("v1.28.0", "v1.28.0")  # its own, later than scheduler's
+    kbd = tests["kbd_intr.scheduled_raises_keyboardinterrupt"]  # from scheduler_static_nodes, on main only
+    assert (kbd["since"], kbd["documented"]) == ("unreleased", "unreleased")
 
 
 def test_committed_manifests_match_history(root):
@@ -102,7 +104,8 @@ def test_docs_release_prefers_documented_over_since():
     assert (status.kind, status.reason) == ("skip", "documented from v1.24.0, after the docs of v1.22.0 this run checks")
     assert decide(late_docs, found, {}, docs_release="v1.24.0").kind == "run"
     unreleased = {"id": "x.b", "requires": ["x"], "since": "unreleased"}
-    assert decide(unreleased, found, {}, docs_release="v1.28.0").kind == "skip"
+    assert decide(unreleased, found, {}, docs_release="v1.28.0").reason == (
+        "documented from upstream's main branch, in no release yet, after the docs of v1.28.0 this run checks")
     assert release_key("unreleased") > release_key("v99.0")
 
 
