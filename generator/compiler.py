@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .history import load_history
 from .outputs import Outputs
 from .profiles import Profile, load_profile_file, load_profiles
 from .render import TESTS_DIR, environment, render_suite, render_tests
@@ -16,6 +17,7 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     """Validate everything and render every output. Raises SourceErrors before any write."""
     spec = load_spec(root)
     load_statements(root, spec)  # checked on every compile; it generates nothing
+    history = load_history(root, spec)
     profiles = load_profiles(root, spec)
     check_spec(spec)
     env = environment()
@@ -23,7 +25,7 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
     memo: dict = {}  # test entries most ports share, indented once
     for profile in profiles:
-        outputs.add(render_suite(spec, profile, env, memo), owned_dir=f"suites/{profile.port}")
+        outputs.add(render_suite(spec, profile, env, memo, history), owned_dir=f"suites/{profile.port}")
         if not profile.extends:  # a derived profile builds the same C as the port it extends
             outputs.add(render_scaffold(spec, profile, env), owned_dir=f"ports/{profile.port}/scaffold")
     return spec, profiles, outputs
@@ -35,9 +37,10 @@ def build_profile(root: Path, profile_path: Path, cache: Path) -> Profile:
     runs like any port of the project; only what changed is rewritten."""
     spec = load_spec(root)
     profile = load_profile_file(root, profile_path, spec)
+    history = load_history(root, spec)
     env = environment()
     outputs = Outputs()
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
-    outputs.add(render_suite(spec, profile, env), owned_dir=f"suites/{profile.port}")
+    outputs.add(render_suite(spec, profile, env, history=history), owned_dir=f"suites/{profile.port}")
     outputs.write(cache)
     return profile

@@ -94,8 +94,13 @@ def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
     return lines
 
 
+UNRELEASED = "unreleased"  # on upstream's main branch, in no release yet
+
+
 def release_key(release: str) -> tuple:
-    """v1.22.0 -> (1, 22, 0); anything unparsable sorts first."""
+    """v1.22.0 -> (1, 22, 0); `unreleased` sorts after every release, anything unparsable first."""
+    if release == UNRELEASED:
+        return (float("inf"),)
     parts = []
     for piece in release.lstrip("v").split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
@@ -120,13 +125,18 @@ def decide(
         return Status("skip", "; ".join(f"feature {f} absent: {features[f].evidence}" for f in missing))
     if test.get("interact") and not can_interact:
         return Status("skip", f"sends input while it runs, which the {runner_name or 'this'} runner cannot do")
-    since = test.get("since")
+    # The docs' own release when history records it, else the release the claim first held.
+    since = test.get("documented") or test.get("since")
     if docs_release and since and release_key(since) > release_key(docs_release):
-        return Status("skip", f"documented from {since}, after the docs of {docs_release} this run checks")
+        return Status("skip", f"documented from {release_text(since)}, after the docs of {docs_release} this run checks")
     exp = expectations.get(test["id"])
     if exp:
         return Status("xfail", exp["reason"], exp.get("issue", ""))
     return Status("run")
+
+
+def release_text(release: str) -> str:
+    return "upstream's main branch, in no release yet" if release == UNRELEASED else release
 
 
 def _macros(feature: dict) -> str:
@@ -140,7 +150,7 @@ def explain_requirements(test: dict, features: dict[str, FeatureState], manifest
     for name in test.get("requires", []):
         info = manifest_features.get(name, {})
         text = name
-        extra = [x for x in (_macros(info), f"since {info['since']}" if info.get("since") else "") if x]
+        extra = [x for x in (_macros(info), f"since {release_text(info['since'])}" if info.get("since") else "") if x]
         if extra:
             text += f" ({'; '.join(extra)})"
         state = features.get(name)
@@ -150,6 +160,12 @@ def explain_requirements(test: dict, features: dict[str, FeatureState], manifest
     lines = []
     if parts:
         lines.append("needs: " + ", ".join(parts))
-    if test.get("since"):
-        lines.append(f"documented behaviour since {test['since']}: a port built from older sources differs here")
+    # The behaviour's own release, when later than every feature's (those are named above).
+    since = test.get("since")
+    feature_releases = [manifest_features.get(n, {}).get("since") for n in test.get("requires", [])]
+    latest = max((r for r in feature_releases if r), key=release_key, default=None)
+    if since and (latest is None or release_key(since) > release_key(latest)):
+        lines.append(f"holds upstream since {release_text(since)}: a port built from older sources differs here")
+    if test.get("documented"):
+        lines.append(f"documented upstream since {release_text(test['documented'])}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from .history import History
 from .profiles import Profile, behaviour_entry
 from .spec import Spec
 
@@ -79,8 +80,10 @@ def render_tests(spec: Spec, env: jinja2.Environment | None = None) -> dict[str,
     return files
 
 
-def manifest_features(spec: Spec, profile: Profile) -> dict:
-    """Every feature with its probe, and the profile's setting where it has one."""
+def manifest_features(spec: Spec, profile: Profile, history: History | None = None) -> dict:
+    """Every feature with its probe, its first upstream release when known, and the
+    profile's setting where it has one."""
+    history = history or History()
     out = {}
     for f in spec.features.values():
         entry = {
@@ -90,6 +93,8 @@ def manifest_features(spec: Spec, profile: Profile) -> dict:
             "probe": f.probe,
             "probe_output": f.probe_output,
         }
+        if f.name in history.features:
+            entry["since"] = history.features[f.name].since
         if f.name in profile.settings:
             entry["profile"] = profile.settings[f.name]
         out[f.name] = entry
@@ -97,10 +102,11 @@ def manifest_features(spec: Spec, profile: Profile) -> dict:
 
 
 def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = None,
-                 memo: dict | None = None) -> dict[str, bytes]:
+                 memo: dict | None = None, history: History | None = None) -> dict[str, bytes]:
     """suites/<port>/manifest.json: the port's runner, features and expectations, and every
     behaviour with the status the profile gives it (a run may decide again from probed features)."""
     base = f"suites/{profile.port}"
+    history = history or History()
     tests = []
     states = profile.feature_states()
     for b in spec.behaviours:
@@ -117,6 +123,12 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
             "timeout_s": b.timeout_s,
             "file": f"../tests/{b.id}.py",
         })
+        since = history.behaviour_since(b.id, b.requires)
+        if since:
+            entry["since"] = since  # the latest of its features' releases and its own
+        documented = history.behaviour_documented(b.id, b.requires)
+        if documented:
+            entry["documented"] = documented
         tests.append(entry)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -126,7 +138,7 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
         "profile": profile.source,
         "spec_digest": spec_digest(spec),
         "runner": {"name": profile.runner, "options": profile.runner_options},
-        "features": manifest_features(spec, profile),
+        "features": manifest_features(spec, profile, history),
         "expectations": profile.expectations,
         "tests": tests,
     }

@@ -28,6 +28,7 @@ def fixture_project(project_copy):
     apis = project_copy / "spec" / "apis"
     shutil.rmtree(apis)
     shutil.copytree(FIXTURES / "apis", apis)
+    (project_copy / "spec" / "history.yaml").unlink()  # it names the real spec's features and behaviours
     shutil.copyfile(FIXTURES / "statements.yaml", project_copy / MAP)
     return project_copy
 

@@ -57,9 +57,9 @@
 
 /* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: const.str_value, const.bytes_value, const.bool_values, const.none_value,
- *   const.ellipsis_value, const.tuple_value, const.conditional_compilation,
- *   const.false_guarded_code_eliminated
+ * behaviours: const.float_value, const.str_value, const.bytes_value, const.bool_values,
+ *   const.none_value, const.ellipsis_value, const.tuple_value,
+ *   const.conditional_compilation, const.false_guarded_code_eliminated
  */
 
 /* feature const_tuple: const() accepts tuples of constants.
@@ -74,9 +74,11 @@
  */
 #define MICROPY_FLOAT_IMPL (MICROPY_FLOAT_IMPL_FLOAT)
 
-/* feature const_float: const() folds float values and float arithmetic.
+/* feature const_float: const() folds float arithmetic between constants. (A float value alone is a constant
+ * object, see const_objects; the docs promise arithmetic for int only, so no behaviour
+ * needs this - it is here for its macro.)
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: const.float_value
+ * behaviours: (none)
  */
 #define MICROPY_COMP_CONST_FLOAT (1)
 
