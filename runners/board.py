@@ -152,19 +152,19 @@ class BoardRunner(Runner):
         if self.transport is not None:
             return
         url = self.config.device
-        if self.config.target is not None:
-            from .pty_target import PtyTarget
-
-            link = self.config.target_link
-            if not link:
-                self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-board-")
-                link = str(Path(self._tmp.name) / "board")
-            self.target = PtyTarget(self._target_command, Path(link))
-            self.target.start()
-            url = url or link
-        self.transport = SerialTransport(url, self.config.baudrate)
-        self.repl = RawRepl(self.transport, raw_paste=self.config.raw_paste)
         try:
+            if self.config.target is not None:
+                from .pty_target import PtyTarget
+
+                link = self.config.target_link
+                if not link:
+                    self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-board-")
+                    link = str(Path(self._tmp.name) / "board")
+                self.target = PtyTarget(self._target_command, Path(link))
+                self.target.start()
+                url = url or link
+            self.transport = SerialTransport(url, self.config.baudrate)
+            self.repl = RawRepl(self.transport, raw_paste=self.config.raw_paste)
             self._recover()
         except BaseException:
             self.close()  # `with` does not call close() when open() fails: stop the target here
