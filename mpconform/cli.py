@@ -10,6 +10,8 @@ from pathlib import Path
 
 from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UsageError
 
+from .argtypes import positive as _positive
+from .argtypes import seconds as _seconds
 from .paths import find_root
 
 
@@ -181,9 +183,9 @@ def parser() -> argparse.ArgumentParser:
                         "repeat it to share the suite between identical boards")
     r.add_argument("--resume", metavar="FILE",
                    help="JSON lines (.jsonl) of an interrupted run: skip what it measured, merge its results")
-    r.add_argument("-j", "--jobs", type=int, default=1,
+    r.add_argument("-j", "--jobs", type=_positive, default=1,
                    help="tests run at once (default 1); on an emulated board (QEMU, unix-pty), that many emulators")
-    r.add_argument("--timeout", type=float, help="seconds a test may take (default: profile, else 10)")
+    r.add_argument("--timeout", type=_seconds, help="seconds a test may take (default: profile, else 10)")
     r.add_argument("--json", metavar="FILE", help="write results as JSON (JSON lines beside it while running)")
     r.add_argument("--junit", metavar="FILE", help="write results as JUnit XML")
     r.add_argument("-k", action="append", metavar="PATTERN", help="only behaviour ids matching (substring or glob); repeatable")

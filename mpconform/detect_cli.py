@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .argtypes import seconds
+
 STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
 
 
@@ -79,7 +81,7 @@ def register(subparsers) -> None:
     d.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
     d.add_argument("--device", metavar="URL", help="board runner: serial device or pyserial URL")
     d.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner")
-    d.add_argument("--timeout", type=float, help="seconds the probe program may take (default: the profile's)")
+    d.add_argument("--timeout", type=seconds, help="seconds the probe program may take (default: the profile's)")
     d.add_argument("--json", action="store_true", help="print the answers as JSON")
     d.add_argument("--write", action="store_true", help="record the answers in ports/PORT/port.yaml (comments kept)")
     d.set_defaults(func=_cmd_detect)
