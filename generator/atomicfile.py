@@ -63,6 +63,8 @@ def write_all_or_none(files: dict[Path, bytes]) -> None:
     staged: list[tuple[str, Path]] = []
     try:
         for path, raw in files.items():
+            if path.is_dir():  # found now, not when half the files are renamed
+                raise IsADirectoryError(21, "is a folder, not a file", str(path))
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))

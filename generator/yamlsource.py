@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import yaml
 
 from .errors import SourceError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # YAML's \u escapes can make them; UTF-8 cannot hold them
 
 Path_ = tuple  # a path into the document: keys and list indices
 
@@ -55,13 +58,15 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
         raise SourceError(name, line, "", f"not UTF-8: {exc.reason}") from None
     except OSError as exc:
         raise SourceError(name, None, "", f"cannot read: {exc.strerror}") from None
-    loader = yaml.SafeLoader(text)
+    loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         doc = YamlDoc(name, None)
         if node is not None:
             doc.data = _build(loader, node, (), doc)
         return doc
+    except AliasFound as exc:
+        raise SourceError(name, exc.line, "", f"YAML alias *{exc.anchor} not allowed: write the value out") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -70,6 +75,22 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
         raise SourceError(name, None, "", f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+class AliasFound(Exception):
+    def __init__(self, line: int, anchor: str):
+        self.line, self.anchor = line, anchor
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Spec and profiles have no use for aliases, and nested ones expand exponentially
+    (a 600-byte file can take minutes): an alias is an error at its line."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise AliasFound(event.start_mark.line + 1, event.anchor)
+        return super().compose_node(parent, index)
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
@@ -89,6 +110,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: YamlDoc) 
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
     value = loader.construct_object(node, deep=True)
+    if isinstance(value, str):
+        bad = _SURROGATE.search(value)
+        if bad:
+            raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
+                              f"lone surrogate \\u{ord(bad.group()):04x}: not a character, cannot be written as UTF-8")
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         # A block scalar's content starts on the line after its indicator.
         doc.lines[path + ("<content>",)] = node.start_mark.line + 2
