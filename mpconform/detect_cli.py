@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
+
 from .argtypes import seconds
 
 STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
@@ -62,11 +64,11 @@ def _write(args, answers: dict) -> int:
     if not changed:
         print(f"mpconform: ports/{args.port}/port.yaml already agrees with the probe", file=sys.stderr)
         return 0
-    path.write_text(after, encoding="utf-8")
+    write_atomic(path, after)
     try:
         _, _, outputs = build(args.root)
     except SourceErrors:
-        path.write_text(before, encoding="utf-8")  # never leave a profile the compiler rejects
+        write_atomic(path, before)  # never leave a profile the compiler rejects
         raise
     for line in changed:
         print(f"ports/{args.port}/port.yaml: {line}", file=sys.stderr)
