@@ -94,6 +94,9 @@ def load_document(path: Path) -> dict:
         raise ResultsFileError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
         raise ResultsFileError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
+    if doc.get("format", RESULTS_FORMAT) != RESULTS_FORMAT:
+        raise ResultsFileError(f"{path}: results format {doc['format']!r}, but this mpconform reads format "
+                               f"{RESULTS_FORMAT} only (written by another version of mpconform?)")
     for i, r in enumerate(doc["results"]):
         if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or not isinstance(r.get("id"), str):
             raise ResultsFileError(f"{path}: results[{i}]: needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
