@@ -33,8 +33,9 @@ class StopSignals:
     def _handle(self, signum, frame) -> None:
         self.received.append(signum)
         if self._raised or self._deferred:
-            print(f"mpconform: {signal.Signals(signum).name} again: still stopping, writing the results",
-                  file=sys.stderr, flush=True)
+            name = signal.Signals(signum).name
+            why = "again: still stopping" if self._raised else "after the last test"
+            print(f"mpconform: {name} {why}: writing the results", file=sys.stderr, flush=True)
             return
         self._raised = True
         raise KeyboardInterrupt
