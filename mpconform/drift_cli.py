@@ -86,7 +86,7 @@ def _cmd_drift_port(args) -> int:
     from mpconform.drift.port import probe_port
     from mpconform.runners.base import RunnerError
 
-    overrides = {"micropython": args.micropython, "prelude": args.prelude}
+    overrides = {"micropython": args.micropython, "prelude": args.prelude, "firmware": args.firmware}
     try:
         result = probe_port(args.root, args.port, overrides, args.timeout)
     except RunnerError as exc:
@@ -154,6 +154,7 @@ def register(subparsers) -> None:
     port = dsub.add_parser("port", help="probe a running port's micropython module against the spec (exit 1 on drift)")
     port.add_argument("port")
     port.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
+    port.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
     port.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before the probe (unix runner)")
     port.add_argument("--timeout", type=seconds, help="seconds the probe may take (default: profile, else 10)")
     port.add_argument("--json", action="store_true", help="print the classification as JSON")

@@ -124,6 +124,8 @@ class QemuRunner(BoardRunner):
     name = "qemu"
 
     def __init__(self, options: dict):
+        if options.get("prelude"):
+            raise RunnerError(f"the {self.name} runner does not support --prelude (the unix runner does)")
         machine = options.get("machine")
         if machine not in MACHINES:
             raise RunnerError(f"qemu runner option machine: expected one of {', '.join(MACHINES)}, got {machine!r}")
