@@ -89,6 +89,16 @@ def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecisio
     return FeatureDecision(states, notes, missing)
 
 
+class _Unstarted:
+    """The runner of a run stopped before it was made, for the results' provenance."""
+
+    def __init__(self, name: str, options: dict):
+        self.name, self.options = name, options
+
+    def targets(self):
+        return []
+
+
 def progress_log_path(json_path: Path) -> Path:
     """Where results go line by line while a run goes: `<name>.jsonl` beside the JSON,
     never the JSON itself (`--json r.jsonl` logs to `r.progress.jsonl`)."""
@@ -104,34 +114,38 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     for path in outputs:
         check_writable(path)
     with contextlib.ExitStack() as held:
+        stops = held.enter_context(StopSignals())  # outermost: the locks go while signals are still ours
         for path in outputs:
             held.enter_context(WriteLock(path))  # a second run writing the same files is told so now
-        stops = held.enter_context(StopSignals())
         return _run(root, port, suite, opts, stops)
 
 
 def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSignals) -> int:
-    selected = suite.tests(_selector(opts.select))
-    previous = {}
-    resumed_from: dict = {}
-    if opts.resume_path:
-        wanted = {t["id"] for t in selected}
-        resumed_from, kept = read_log(opts.resume_path, port)
-        previous = {k: r for k, r in kept.items() if k in wanted}
-        print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(selected) - len(previous)} to run")
-    timeout = suite.timeout_s(opts.timeout_s)
     reporter = ConsoleReporter(port, opts.verbose)
-    runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices)
-    # a pool deals the suite out to all its instances at once
-    jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
+    selected: list[dict] = []
+    previous: dict = {}
+    runner = None
     log = None
-    state = RunState(results=dict(previous))
+    state = RunState()
     implementation: dict = {}
     decision = FeatureDecision({}, [])
     aborted = ""
     identity: dict = {}
     started = now()
     try:
+        selected = suite.tests(_selector(opts.select))
+        resumed_from: dict = {}
+        if opts.resume_path:
+            wanted = {t["id"] for t in selected}
+            resumed_from, kept = read_log(opts.resume_path, port)
+            previous = {k: r for k, r in kept.items() if k in wanted}
+            print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
+                  f"{len(selected) - len(previous)} to run")
+            state.results = dict(previous)
+        timeout = suite.timeout_s(opts.timeout_s)
+        runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices)
+        # a pool deals the suite out to all its instances at once
+        jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
         with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
             opened.callback(runner.close)  # also when open() itself is interrupted
             own = suite.snapshot(Path(tmp))
@@ -186,6 +200,9 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
 
 def _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted, started,
             log, reporter, stops, identity) -> int:
+    if runner is None:  # stopped before the runner was made: say which runner the run would have used
+        spec = suite.manifest["runner"]
+        runner = _Unstarted(spec["name"], dict(spec.get("options", {})))
     targets = runner.targets()
     if targets is not None:
         measured = {t["id"] for t in selected}  # not the probe's programs
