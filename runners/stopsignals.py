@@ -26,6 +26,9 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc):
+        if self.received:  # a stopped run is about to exit: a late signal must not turn its status into a kill
+            self._deferred = True
+            return
         for signum, old in self._old.items():
             signal.signal(signum, old)
         self._old.clear()
