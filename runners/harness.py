@@ -177,6 +177,7 @@ def run_suite(
         else:
             pending.append(test)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mpconform")
+    futures: set = set()  # an interrupt may come while they are being submitted
     try:
         futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in pending}
         while futures:
