@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
 from mpconform.generator.spec import Api, Spec
 from mpconform.generator.yamlsource import load_yaml
 
@@ -226,7 +227,7 @@ def sync_file(path: Path, rel: str, digests: dict[str, str]) -> list[DigestChang
             changes.append(DigestChange(rel, name, apis[i].get("doc_digest"), digests[name]))
     if changes:
         new_text = "\n".join(lines) + ("\n" if newline_at_end else "")
-        path.write_text(new_text, encoding="utf-8")
+        write_atomic(path, new_text)
     return list(reversed(changes))
 
 

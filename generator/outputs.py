@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .atomicfile import write_all_or_none
 
 
 @dataclass
@@ -48,18 +49,11 @@ class Outputs:
         return extra
 
     def write(self, root: Path) -> list[str]:
-        """Write changed files atomically and delete stale ones; return what changed."""
-        changed = []
-        for rel, why in self.stale(root):
-            path = root / rel
+        """Write changed files (all of them or, on a failure, none) and then delete stale
+        ones; return what changed."""
+        stale = self.stale(root)
+        write_all_or_none({root / rel: self.files[rel] for rel, why in stale if why != "not generated (stale)"})
+        for rel, why in stale:
             if why == "not generated (stale)":
-                path.unlink()
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mpconform-")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(self.files[rel])
-                os.chmod(tmp, 0o644)  # mkstemp makes 0600; generated files are ordinary sources
-                os.replace(tmp, path)
-            changed.append(rel)
-        return changed
+                (root / rel).unlink()
+        return [rel for rel, _ in stale]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import yaml
 
 from .errors import SourceError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # YAML's \u escapes can make them; UTF-8 cannot hold them
 
 Path_ = tuple  # a path into the document: keys and list indices
 
@@ -53,7 +56,8 @@ STR_TAG = "tag:yaml.org,2002:str"
 
 
 def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
-    """Parse `path`; raise SourceError (with line) on bad bytes, bad YAML or duplicate keys."""
+    """Parse `path`; raise SourceError (with line) on bad bytes, bad YAML, duplicate keys,
+    aliases or lone surrogates."""
     name = display or str(path)
     try:
         raw = path.read_bytes()
@@ -85,7 +89,7 @@ def _load_text(loader_class, text: str, name: str) -> YamlDoc:
         node = loader.get_single_node()
         doc = YamlDoc(name, None)
         if node is not None:
-            doc.data = _build(loader, node, (), doc)
+            doc.data = _build(loader, node, (), doc, set())
         return doc
     finally:
         loader.dispose()
@@ -98,7 +102,13 @@ def _scalar(loader, node: yaml.Node):
     return loader.construct_object(node, deep=True)
 
 
-def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
+def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set) -> Any:
+    # An alias is the anchored node met a second time. Spec and profiles have no use for
+    # aliases, and nested ones expand exponentially (a 600-byte file could take minutes).
+    if id(node) in seen:
+        raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
+                          f"YAML alias of the value at line {node.start_mark.line + 1} not allowed: write the value out")
+    seen.add(id(node))
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -110,11 +120,16 @@ def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
             if key in out:
                 raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path + (key,)), "duplicate key")
             doc.lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _build(loader, value_node, path + (key,), doc)
+            out[key] = _build(loader, value_node, path + (key,), doc, seen)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
+        return [_build(loader, item, path + (i,), doc, seen) for i, item in enumerate(node.value)]
     value = _scalar(loader, node)
+    if isinstance(value, str):
+        bad = _SURROGATE.search(value)
+        if bad:
+            raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
+                              f"lone surrogate \\u{ord(bad.group()):04x}: not a character, cannot be written as UTF-8")
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         # A block scalar's content starts on the line after its indicator.
         doc.lines[path + ("<content>",)] = node.start_mark.line + 2

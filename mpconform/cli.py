@@ -10,6 +10,8 @@ from pathlib import Path
 
 from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UsageError
 
+from .argtypes import positive as _positive
+from .argtypes import seconds as _seconds
 from .paths import find_root
 
 
@@ -114,7 +116,6 @@ def _cmd_run(args) -> int:
                  "firmware": args.firmware}
     if places:
         overrides.update(coordinator=args.coordinator, place_wait_s=args.wait)
-    _stop_on_sigterm()
     opts = RunOptions(
         jobs=args.jobs,
         timeout_s=args.timeout,
@@ -131,16 +132,6 @@ def _cmd_run(args) -> int:
         places=places,
     )
     return run_port(args.root, port, opts)
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops a run as Ctrl-C does: results so far are written, places released."""
-    import signal
-
-    def stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
 
 
 def _tag(text: str) -> str:
@@ -216,9 +207,9 @@ def parser() -> argparse.ArgumentParser:
                    help="how long to wait for a place someone else holds (default: do not wait)")
     r.add_argument("--resume", metavar="FILE",
                    help="JSON lines (.jsonl) of an interrupted run: skip what it measured, merge its results")
-    r.add_argument("-j", "--jobs", type=int, default=1,
+    r.add_argument("-j", "--jobs", type=_positive, default=1,
                    help="tests run at once (default 1); on an emulated board (QEMU, unix-pty), that many emulators")
-    r.add_argument("--timeout", type=float, help="seconds a test may take (default: profile, else 10)")
+    r.add_argument("--timeout", type=_seconds, help="seconds a test may take (default: profile, else 10)")
     r.add_argument("--json", metavar="FILE", help="write results as JSON (JSON lines beside it while running)")
     r.add_argument("--junit", metavar="FILE", help="write results as JUnit XML")
     r.add_argument("-k", action="append", metavar="PATTERN", help="only behaviour ids matching (substring or glob); repeatable")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
+
 
 def _cmd_compare(args) -> int:
     from mpconform.reports.compare import compare_files, render_markdown, render_text
@@ -12,7 +14,7 @@ def _cmd_compare(args) -> int:
     cmp = compare_files(Path(args.old), Path(args.new))
     sys.stdout.write(render_text(cmp))
     if args.markdown:
-        Path(args.markdown).write_text(render_markdown(cmp), encoding="utf-8")
+        write_atomic(Path(args.markdown), render_markdown(cmp))
     return 1 if cmp.regressions else 0
 
 

@@ -7,6 +7,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
+
+from .argtypes import seconds
+
 STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
 
 
@@ -60,11 +64,11 @@ def _write(args, answers: dict) -> int:
     if not changed:
         print(f"mpconform: ports/{args.port}/port.yaml already agrees with the probe", file=sys.stderr)
         return 0
-    path.write_text(after, encoding="utf-8")
+    write_atomic(path, after)
     try:
         _, _, outputs = build(args.root)
     except SourceErrors:
-        path.write_text(before, encoding="utf-8")  # never leave a profile the compiler rejects
+        write_atomic(path, before)  # never leave a profile the compiler rejects
         raise
     for line in changed:
         print(f"ports/{args.port}/port.yaml: {line}", file=sys.stderr)
@@ -79,7 +83,7 @@ def register(subparsers) -> None:
     d.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
     d.add_argument("--device", metavar="URL", help="board runner: serial device or pyserial URL")
     d.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner")
-    d.add_argument("--timeout", type=float, help="seconds the probe program may take (default: the profile's)")
+    d.add_argument("--timeout", type=seconds, help="seconds the probe program may take (default: the profile's)")
     d.add_argument("--json", action="store_true", help="print the answers as JSON")
     d.add_argument("--write", action="store_true", help="record the answers in ports/PORT/port.yaml (comments kept)")
     d.set_defaults(func=_cmd_detect)

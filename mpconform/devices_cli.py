@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .argtypes import seconds
+
 
 def _describe(info: dict) -> str:
     from mpconform.runners.provenance import version_text
@@ -48,7 +50,7 @@ def register(subparsers) -> None:
     p.add_argument("--device", action="append", metavar="URL",
                    help="also probe this device or pyserial URL (socket://, rfc2217://); repeatable")
     p.add_argument("--baudrate", type=int, default=115200, help="line speed (default 115200)")
-    p.add_argument("--timeout", type=float, default=2.0, help="seconds a port may take to answer (default 2)")
+    p.add_argument("--timeout", type=seconds, default=2.0, help="seconds a port may take to answer (default 2)")
     p.add_argument("--all", action="store_true", help="also list ports that did not answer")
     p.add_argument("--json", action="store_true", help="print the boards found as JSON")
     p.set_defaults(func=_cmd_devices)

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .argtypes import seconds
+
 # Exit statuses: 0 no drift, 1 drift found, 2 an input could not be read / the port could not be probed.
 NO_DRIFT, DRIFT, UNREADABLE = 0, 1, 2
 
@@ -103,7 +105,7 @@ def _cmd_drift_port(args) -> int:
     from mpconform.drift.port import probe_port
     from mpconform.runners.base import RunnerError
 
-    overrides = {"micropython": args.micropython, "prelude": args.prelude}
+    overrides = {"micropython": args.micropython, "prelude": args.prelude, "firmware": args.firmware}
     try:
         result = probe_port(args.root, args.port, overrides, args.timeout)
     except RunnerError as exc:
@@ -173,7 +175,8 @@ def register(subparsers) -> None:
     port = dsub.add_parser("port", help="probe a running port's micropython module against the spec (exit 1 on drift)")
     port.add_argument("port")
     port.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
+    port.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
     port.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before the probe (unix runner)")
-    port.add_argument("--timeout", type=float, help="seconds the probe may take (default: profile, else 10)")
+    port.add_argument("--timeout", type=seconds, help="seconds the probe may take (default: profile, else 10)")
     port.add_argument("--json", action="store_true", help="print the classification as JSON")
     port.set_defaults(func=_cmd_drift_port)

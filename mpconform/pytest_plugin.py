@@ -42,9 +42,15 @@ def pytest_collect_file(file_path: Path, parent):
 
 class ManifestFile(pytest.File):
     def collect(self):
+        import shutil
+        import tempfile
+
         from mpconform.runners.harness import Suite
 
-        suite = Suite.load(self.path.parent)
+        # the tests run from a copy outside the checkout (their current folder is the copy's)
+        tmp = tempfile.mkdtemp(prefix="mpconform-pytest-")
+        self.config.add_cleanup(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        suite = Suite.load(self.path.parent).snapshot(Path(tmp))
         for test in suite.tests():
             yield BehaviourItem.from_parent(self, name=test["id"], suite=suite, test=test)
 

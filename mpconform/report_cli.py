@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
+
 
 def _cmd_report(args) -> int:
     from mpconform.reports.matrix import build_matrix, mark_baselines, render_html, render_markdown
@@ -14,7 +16,7 @@ def _cmd_report(args) -> int:
     outputs = [(args.html, render_html), (args.markdown, render_markdown)]
     for path, render in outputs:
         if path:
-            Path(path).write_text(render(matrix), encoding="utf-8")
+            write_atomic(Path(path), render(matrix))
             print(f"wrote {path}")
     if not (args.html or args.markdown):
         sys.stdout.write(render_markdown(matrix))

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
+
 
 def register(subparsers) -> None:
     s = subparsers.add_parser("scaffold", help="write a new host port skeleton and its profile")
@@ -54,10 +56,10 @@ def _cmd_scaffold(args) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     for rel, content in files.items():
-        (out / rel).write_bytes(content)
+        write_atomic(out / rel, content)
         print(f"wrote {out / rel}")
     if not args.no_profile:
-        profile_path.write_text(scaffold.profile_yaml(args.name, out / "build" / args.name, disabled), encoding="utf-8")
+        write_atomic(profile_path, scaffold.profile_yaml(args.name, out / "build" / args.name, disabled))
         print(f"wrote {profile_path}")
     for name, why in disabled.items():
         print(f"  off: {name} ({why})")

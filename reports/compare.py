@@ -81,24 +81,24 @@ def compare_files(old_path: Path, new_path: Path) -> Comparison:
     return compare_documents(load_document(old_path), load_document(new_path), str(old_path), str(new_path))
 
 
-def _md_cell(text: str) -> str:
+def md_cell(text: str) -> str:
     # A results file holds what ports printed: never let it become markup in a comment.
     out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
     return out.replace("`", "'").replace("\n", " ")
 
 
 def render_markdown(cmp: Comparison) -> str:
-    lines = [f"**mpconform: {cmp.headline}** (`{_md_cell(cmp.port_old)}` → `{_md_cell(cmp.port_new)}`)", ""]
+    lines = [f"**mpconform: {cmp.headline}** (`{md_cell(cmp.port_old)}` → `{md_cell(cmp.port_new)}`)", ""]
     for title, items in (("Regressions", cmp.regressions), ("Fixes", cmp.fixes), ("Other changes", cmp.changes)):
         if not items:
             continue
         lines += [f"### {title}", "", "| behaviour | was | now | detail |", "|---|---|---|---|"]
-        lines += [f"| `{_md_cell(c.id)}` | {c.old} | {c.new} | {_md_cell(c.detail)} |" for c in items]
+        lines += [f"| `{md_cell(c.id)}` | {c.old} | {c.new} | {md_cell(c.detail)} |" for c in items]
         lines.append("")
     if cmp.added:
         lines.append(f"New behaviours: {len(cmp.added)}. ")
     if cmp.removed:
-        lines.append(f"Behaviours no longer run: {', '.join(f'`{_md_cell(b)}`' for b in cmp.removed)}")
+        lines.append(f"Behaviours no longer run: {', '.join(f'`{md_cell(b)}`' for b in cmp.removed)}")
     return "\n".join(lines).rstrip() + "\n"
 
 

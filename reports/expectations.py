@@ -6,6 +6,8 @@ removed. The YAML is edited in place (ruamel round trip), so comments survive.""
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+from mpconform.generator.atomicfile import write_atomic
+from mpconform.generator.compiler import build
 from mpconform.generator.errors import MpconformError
 from mpconform.generator.profiles import unknown_port
 from mpconform.runners.results import ResultsFileError, load_document
@@ -105,5 +109,18 @@ def update_profile(root: Path, port: str, results_path: Path) -> Changes:
     except YAMLError as exc:
         raise ExpectationsError(f"{profile}: cannot parse: {exc}".replace("\n", " ")) from None
     if changes.added or changes.removed:
-        profile.write_text(text, encoding="utf-8")
+        check_profile_text(root, port, text)
+        write_atomic(profile, text)
     return changes
+
+
+def check_profile_text(root: Path, port: str, text: str) -> None:
+    """Compile the project with `text` as the port's profile, in a scratch copy of its
+    sources, so a profile the compiler would reject is never written (SourceErrors name
+    the file and line as they would in the project)."""
+    with tempfile.TemporaryDirectory(prefix="mpconform-check-") as tmp:
+        scratch = Path(tmp)
+        shutil.copytree(root / "spec", scratch / "spec")
+        shutil.copytree(root / "ports", scratch / "ports", ignore=shutil.ignore_patterns("scaffold"))
+        (scratch / "ports" / port / "port.yaml").write_text(text, encoding="utf-8")
+        build(scratch)

@@ -14,6 +14,8 @@ from mpconform.generator.errors import MpconformError
 from mpconform.runners.provenance import version_text
 from mpconform.runners.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
 
+from .compare import md_cell
+
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
 SYMBOLS = {
@@ -211,7 +213,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["short"] = _short
-    env.filters["md"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.filters["md"] = lambda s: md_cell(str(s))  # results hold what ports printed: never markup
     env.globals.update(MARKS=MARKS, OUTCOMES=OUTCOMES, UNEXPECTED=UNEXPECTED, SYMBOLS=SYMBOLS, MEANINGS=MEANINGS, MISSING=MISSING)
     return env
 

@@ -3,6 +3,7 @@ details of every unexpected outcome, a breakdown, and `N passed, N failed, N ski
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
@@ -11,6 +12,15 @@ from .results import UNEXPECTED, Result, breakdown_line, summarize, summary_line
 
 PROGRESS = {"pass": ".", "fail": "F", "skip": "s", "xfail": "x", "xpass": "X", "timeout": "T", "crash": "C", "error": "E"}
 LINE_WIDTH = 72
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """A port's output as the terminal may show it: control bytes (ESC above all, which
+    could rewrite the screen) as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class ConsoleReporter:
@@ -59,7 +69,7 @@ class ConsoleReporter:
             if r.outcome in UNEXPECTED:
                 self.stream.write(f"\n{r.outcome.upper()} {r.id}\n")
                 for line in r.detail.splitlines() or [""]:
-                    self.stream.write(f"    {line}\n")
+                    self.stream.write(f"    {printable(line)}\n")
         summary = summarize(results)
         if interrupted:
             self.stream.write("\ninterrupted: results so far are kept\n")

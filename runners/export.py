@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
+
 from .harness import Suite
 
 NOTE = "mpconform-export.json"
@@ -44,5 +46,5 @@ def export(suite: Suite, target: Path) -> dict:
         shutil.copyfile(source.with_name(source.name + ".exp"), target / f"{test['id']}.py.exp")
         # run-tests.py knows no expected failures: these fail there, as they do here
         note["exported"][test["id"]] = "xfail" if test["status"] == "xfail" else "run"
-    (target / NOTE).write_text(json.dumps(note, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(target / NOTE, json.dumps(note, indent=1, sort_keys=True) + "\n")
     return note

@@ -10,15 +10,22 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mpconform.generator.errors import MpconformError
 from mpconform.generator.manifest import decide, explain_requirements
 
 from .base import Execution, Runner
+from .bounded import clip_text
 from .matching import describe_mismatch, lines_of, matches
 from .probe import FeatureProbe
 from .results import Result
 
 DEFAULT_TIMEOUT_S = 10.0
 TAIL_CHARS = 600
+DETAIL_CHARS = 16 * 1024  # a result's detail: a diff of huge lines is cut to this
+
+
+class SuiteChanged(MpconformError):
+    """The generated suite changed while a run was reading it."""
 
 
 @dataclass
@@ -37,6 +44,25 @@ class Suite:
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: no generated suite here; run `mpconform compile`") from None
         return cls(Path(directory), manifest)
+
+    def snapshot(self, dest: Path) -> Suite:
+        """A copy of the suite (manifest, programs, .exp files) in `dest`, so the run
+        goes on what it started with while `compile` rewrites suites/, and so each test
+        runs in a folder outside the checkout (its current folder is the copy's)."""
+        own = dest / "suite" / self.directory.name
+        own.mkdir(parents=True)
+        for test in self.manifest["tests"]:
+            for name in (test["file"], test["file"] + ".exp"):
+                source = (self.directory / name).resolve()
+                copy = (own / name).resolve()
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    copy.write_bytes(source.read_bytes())
+                except FileNotFoundError:
+                    raise SuiteChanged(f"{source}: missing from the generated suite (is `mpconform compile` "
+                                       "running?); nothing was run") from None
+        (own / "manifest.json").write_text(json.dumps(self.manifest), encoding="utf-8")
+        return Suite(own, self.manifest)
 
     @property
     def port(self) -> str:
@@ -112,7 +138,7 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
     outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}))
     if ex.note:
         detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
-    return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), detail)
+    return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))
 
 
 @dataclass
@@ -151,6 +177,7 @@ def run_suite(
         else:
             pending.append(test)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mpconform")
+    futures: set = set()  # an interrupt may come while they are being submitted
     try:
         futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in pending}
         while futures:

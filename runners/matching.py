@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import cache
 
 from mpconform.generator.manifest import WILDCARD_LINE
 
@@ -25,18 +24,19 @@ def lines_of(text: str) -> list[str]:
 def matches(expected: list[str], actual: list[str], mode: str) -> bool:
     if mode == "exact":
         return expected == actual
-    patterns = tuple(None if e == WILDCARD_LINE else re.compile(e) for e in expected)
-    actual_t = tuple(actual)
-
-    @cache
-    def match_from(i: int, j: int) -> bool:
-        if i == len(patterns):
-            return j == len(actual_t)
-        if patterns[i] is None:
-            return match_from(i + 1, j) or (j < len(actual_t) and match_from(i, j + 1))
-        return j < len(actual_t) and patterns[i].fullmatch(actual_t[j]) is not None and match_from(i + 1, j + 1)
-
-    return match_from(0, 0)
+    patterns = [None if e == WILDCARD_LINE else re.compile(e) for e in expected]
+    # Iterative: the set of output positions reachable after each pattern line, so a
+    # port printing thousands of lines costs memory and time, never recursion depth.
+    n = len(actual)
+    reach = {0}
+    for pattern in patterns:
+        if not reach:
+            return False
+        if pattern is None:  # the wildcard line: any run of lines, none included
+            reach = set(range(min(reach), n + 1))
+        else:
+            reach = {j + 1 for j in reach if j < n and pattern.fullmatch(actual[j]) is not None}
+    return n in reach
 
 
 def describe_mismatch(expected: list[str], actual: list[str], mode: str) -> str:

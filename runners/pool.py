@@ -31,10 +31,12 @@ class RunnerPool(Runner):
         self._lock = threading.Lock()
         self._dead: dict[int, str] = {}  # instance index -> why it was dropped
         self._ran: dict[int, list[str]] = {i: [] for i in range(len(instances))}
+        self._opening: list[threading.Thread] = []
 
     def open(self) -> None:
         errors = []
         threads = [threading.Thread(target=self._open_one, args=(i, errors)) for i in range(len(self.instances))]
+        self._opening = threads
         for t in threads:
             t.start()
         for t in threads:
@@ -54,6 +56,10 @@ class RunnerPool(Runner):
         self._free.put(self.instances[index])
 
     def close(self) -> None:
+        # an interrupt may come while instances are still starting: let them finish, then stop them all
+        for t in self._opening:
+            if t.is_alive():
+                t.join()
         # side by side: each emulator or line takes a moment to shut down
         threads = [threading.Thread(target=inst.close) for inst in self.instances]
         for t in threads:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .base import Execution, Runner, RunnerError
+from .bounded import HEAD_BYTES, BoundedOutput
 from .matching import marker_line_end
 
 
@@ -42,14 +43,14 @@ class ProcessRunner(Runner):
             raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
         self._running.add(proc)
         try:
-            out, _ = proc.communicate(timeout=timeout_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
+            out, timed_out = _read_bounded(proc, start + timeout_s)
+        except BaseException:  # an interrupt: the process must not outlive us
             kill_group(proc)
-            out, _ = proc.communicate()
-            timed_out = True
+            proc.wait()
+            raise
         finally:
             self._running.discard(proc)
+            proc.stdout.close()
         crashed = ""
         if not timed_out and proc.returncode < 0:
             crashed = f"killed by {signal_name(-proc.returncode)}"
@@ -85,6 +86,7 @@ def run_interactive(
     running.add(proc)  # so the runner's close() kills it too
     todo = [(after.encode("utf-8"), send) for after, send in steps]
     out = bytearray()
+    rest = BoundedOutput(head=0)
     searched = 0
     deadline = start + timeout_s
     timed_out = False
@@ -101,13 +103,19 @@ def run_interactive(
                 chunk = os.read(proc.stdout.fileno(), READ_CHUNK)
                 if not chunk:
                     break
-                out += chunk
+                if len(out) < HEAD_BYTES:  # markers are looked for in the head only
+                    out += chunk
+                else:
+                    rest.add(chunk)
                 while todo:
                     end = marker_line_end(out, todo[0][0], searched)
                     if end < 0:
                         break
                     searched = end
                     _deliver(proc, todo.pop(0)[1])
+        except BaseException:
+            kill_group(proc)  # an interrupt: the process must not outlive us
+            raise
         finally:
             if timed_out:
                 kill_group(proc)
@@ -127,7 +135,7 @@ def run_interactive(
     if not timed_out and proc.returncode < 0:
         crashed = f"killed by {signal_name(-proc.returncode)}"
     execution = Execution(
-        output=bytes(out).decode("utf-8", "backslashreplace"),
+        output=(bytes(out) + rest.getvalue()).decode("utf-8", "backslashreplace"),
         exit_code=None if timed_out else proc.returncode,
         duration_s=time.monotonic() - start,
         timed_out=timed_out,
@@ -146,6 +154,34 @@ def _deliver(proc: subprocess.Popen, text: str) -> None:
                 proc.stdin.flush()
         except (ProcessLookupError, BrokenPipeError, OSError):
             return  # it has gone: its exit says the rest
+
+
+def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]:
+    """Read the process's output as it comes, keeping a bounded head and tail, until it
+    ends (and closes its output) or the deadline passes; then it is killed."""
+    out = BoundedOutput()
+    fd = proc.stdout.fileno()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                kill_group(proc)
+                proc.wait()
+                return out.getvalue(), True
+            if not sel.select(min(left, 0.5)):
+                continue
+            chunk = os.read(fd, READ_CHUNK)
+            if not chunk:
+                break
+            out.add(chunk)
+    try:
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:  # closed its output but goes on running
+        kill_group(proc)
+        proc.wait()
+        return out.getvalue(), True
+    return out.getvalue(), False
 
 
 def signal_name(number: int) -> str:

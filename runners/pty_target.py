@@ -146,9 +146,9 @@ class Relay:
     def run(self) -> None:
         for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.on_signal)
-        self.power_on()
-        self.plug()
         try:
+            self.power_on()
+            self.plug()
             while not self.stop:
                 self.handle_pending()
                 if self.replug_at is not None and time.monotonic() >= self.replug_at:
@@ -283,7 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unplug-s", type=float, default=1.0, help="seconds the host side stays away after SIGUSR1")
     ap.add_argument("command", nargs="+", help="the port's command line, after --")
     args = ap.parse_args(argv)
-    Relay(args.command, Path(args.link), args.unplug_s).run()
+    try:
+        Relay(args.command, Path(args.link), args.unplug_s).run()
+    except OSError as exc:  # e.g. the folder of the link was removed by a host that is stopping
+        print(f"pty_target: {exc.filename or args.link}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

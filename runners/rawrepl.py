@@ -155,12 +155,16 @@ class RawRepl:
         the line as bytes. Such code goes by the plain raw REPL, where the port's console
         is as it is for any running script (the unix port leaves its terminal raw during
         raw-paste, so a Ctrl-C would never become its SIGINT)."""
+        # The test's time starts when its code starts going out, as a process's starts at
+        # its launch: a board slow to take the code cannot stretch a timeout.
+        deadline = time.monotonic() + timeout_s
         if self.raw_paste is not False and not interact:
             self._send_raw_paste(code)
         else:
             self._send_plain(code)
         t = self.transport
-        deadline = time.monotonic() + timeout_s
+        if time.monotonic() >= deadline:
+            raise ExecTimeout(t.take_buffer())
         end_of_run = _end_of_run
         if interact:
             end_of_run = _answering(t, interact)

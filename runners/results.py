@@ -4,12 +4,13 @@ while it runs (so an interrupted run keeps what it measured), and JUnit XML."""
 from __future__ import annotations
 
 import json
-import os
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mpconform.generator.atomicfile import write_atomic
 from mpconform.generator.errors import MpconformError
 
 from .provenance import flat_properties
@@ -59,14 +60,24 @@ def document(port: str, implementation: dict, results: list[Result], interrupted
     return doc
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _finite(value):
+    """Strict JSON (node, browsers) has no NaN or Infinity: a duration that is not a
+    number is written as 0."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(doc: dict, indent: int | None = 1) -> str:
+    return json.dumps(_finite(doc), indent=indent, allow_nan=False)
 
 
 def write_json(path: Path, doc: dict) -> None:
-    _atomic_write(path, json.dumps(doc, indent=1) + "\n")
+    write_atomic(path, to_json(doc) + "\n")
 
 
 class ResultsFileError(MpconformError):
@@ -83,6 +94,9 @@ def load_document(path: Path) -> dict:
         raise ResultsFileError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
         raise ResultsFileError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
+    if doc.get("format", RESULTS_FORMAT) != RESULTS_FORMAT:
+        raise ResultsFileError(f"{path}: results format {doc['format']!r}, but this mpconform reads format "
+                               f"{RESULTS_FORMAT} only (written by another version of mpconform?)")
     for i, r in enumerate(doc["results"]):
         if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or not isinstance(r.get("id"), str):
             raise ResultsFileError(f"{path}: results[{i}]: needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
@@ -106,7 +120,7 @@ def write_junit(path: Path, doc: dict) -> None:
         failures=str(summary["fail"] + summary["xpass"]),
         errors=str(summary["timeout"] + summary["crash"] + summary["error"]),
         skipped=str(summary["skip"] + summary["xfail"]),
-        time=f"{sum(r['duration_s'] for r in doc['results']):.3f}",
+        time=f"{sum(_finite(r['duration_s']) for r in doc['results']):.3f}",
     )
     props = ET.SubElement(suite, "properties")
     for key, value in sorted(doc["implementation"].items()):
@@ -115,7 +129,7 @@ def write_junit(path: Path, doc: dict) -> None:
         ET.SubElement(props, "property", name=key, value=_xml_safe(value))
     for r in doc["results"]:
         case = ET.SubElement(
-            suite, "testcase", classname=f"{doc['port']}.{r['api']}", name=r["id"], time=f"{r['duration_s']:.3f}"
+            suite, "testcase", classname=f"{doc['port']}.{r['api']}", name=r["id"], time=f"{_finite(r['duration_s']):.3f}"
         )
         outcome = r["outcome"]
         if outcome in ("fail", "xpass"):
@@ -125,7 +139,7 @@ def write_junit(path: Path, doc: dict) -> None:
         elif outcome in ("skip", "xfail"):
             ET.SubElement(case, "skipped", message=_xml_safe(f"{outcome}: {r['detail']}"[:500]))
     ET.indent(suite)
-    _atomic_write(path, ET.tostring(suite, encoding="unicode") + "\n")
+    write_atomic(path, ET.tostring(suite, encoding="unicode") + "\n")
 
 
 class ResultLog:
@@ -137,7 +151,7 @@ class ResultLog:
         self._write({"header": header})
 
     def _write(self, obj: dict) -> None:
-        self._fh.write(json.dumps(obj) + "\n")
+        self._fh.write(to_json(obj, indent=None) + "\n")
         self._fh.flush()
 
     def add(self, result: Result) -> None:

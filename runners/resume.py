@@ -3,11 +3,15 @@
 FILE is the run's JSON lines log (`<name>.jsonl`, written as results happen) or its
 JSON document. A line cut short by a kill is ignored; `error` results are not kept,
 because an error says nothing about the behaviour (the runner lost the port), so
-those tests run again."""
+those tests run again. Results are kept only from the same firmware: the log's
+header records what ran (sys.implementation and a digest of the binary or firmware
+file), and a resume on anything else stops before its first test."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from pathlib import Path
 
 from .base import RunnerError
@@ -16,29 +20,41 @@ from .results import OUTCOMES, Result
 RERUN = frozenset({"error"})
 
 
-def _records(path: Path) -> tuple[dict, list[dict]]:
-    text = path.read_text(encoding="utf-8")
+def _records(path: Path) -> tuple[dict, list]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunnerError(f"--resume {path}: not UTF-8 text (byte {exc.start}); "
+                          "give the .jsonl or .json that `mpconform run --json` wrote") from None
+    except OSError as exc:
+        raise RunnerError(f"--resume {path}: cannot read: {exc.strerror}") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError:
         doc = None
     if isinstance(doc, dict) and "results" in doc:
-        return {"port": doc.get("port")}, doc["results"]
+        if not isinstance(doc["results"], list):
+            raise RunnerError(f"--resume {path}: 'results' is {type(doc['results']).__name__}, not a list of results")
+        header = {"port": doc.get("port"), "implementation": doc.get("implementation")}
+        if isinstance(doc.get("firmware"), dict):
+            header["firmware"] = doc["firmware"]
+        return header, doc["results"]
     header, rows = {}, []
     for line in text.splitlines():
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
             continue  # the last line of a killed run may be cut short
-        if isinstance(row, dict) and "header" in row:
+        if isinstance(row, dict) and "header" in row and isinstance(row["header"], dict):
             header = row["header"]
         elif isinstance(row, dict):
             rows.append(row)
     return header, rows
 
 
-def read_previous(path: Path, port: str) -> dict[str, Result]:
-    """Results by behaviour id; RunnerError when the file is not a run of this port."""
+def read_log(path: Path, port: str) -> tuple[dict, dict[str, Result]]:
+    """The log's header and its results by behaviour id; RunnerError when the file is not
+    a run of this port."""
     path = Path(path)
     if not path.is_file():
         raise RunnerError(f"--resume {path}: no such file")
@@ -51,6 +67,54 @@ def read_previous(path: Path, port: str) -> dict[str, Result]:
             result = Result(str(row["id"]), str(row["api"]), row["outcome"], float(row["duration_s"]), str(row["detail"]))
         except (KeyError, TypeError, ValueError):
             continue
+        if not math.isfinite(result.duration_s):
+            result.duration_s = 0.0  # strict JSON has no NaN or Infinity
         if result.outcome in OUTCOMES and result.outcome not in RERUN:
             kept[result.id] = result
-    return kept
+    return header, kept
+
+
+def read_previous(path: Path, port: str) -> dict[str, Result]:
+    return read_log(path, port)[1]
+
+
+def _file_digest(path: str | None) -> str | None:
+    if not path:
+        return None
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def firmware_identity(runner, implementation: dict) -> dict:
+    """What a run measured: the port's own answer (sys.implementation, version, build)
+    and the digest of the binary or firmware file the runner started, when it has one."""
+    target = runner.describe_target()
+    if target.get("kind") == "pool" and getattr(runner, "instances", None):
+        target = runner.instances[0].describe_target()
+    binary = target.get("binary") or target.get("firmware")
+    ident = {"implementation": implementation}
+    digest = _file_digest(binary)
+    if digest:
+        ident["binary_sha256"] = digest
+    return ident
+
+
+def firmware_differs(header: dict, now: dict) -> str:
+    """Why results recorded under `header` cannot be merged with a run on `now` ('' if they can)."""
+    before = header.get("firmware")
+    if not isinstance(before, dict):
+        before = {"implementation": header.get("implementation")} if header.get("implementation") else None
+    if before is None:
+        return ""  # an old log without identity: nothing to compare
+    if before.get("implementation") and before.get("implementation") != now.get("implementation"):
+        return f"it ran on {before.get('implementation')}, this run is on {now.get('implementation')}"
+    if before.get("binary_sha256") and now.get("binary_sha256") and before["binary_sha256"] != now["binary_sha256"]:
+        return (f"it ran on another binary (sha256 {before['binary_sha256'][:12]}…, "
+                f"this one {now['binary_sha256'][:12]}…)")
+    return ""

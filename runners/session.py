@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mpconform.generator.atomicfile import WriteLock, check_writable
 from mpconform.generator.errors import UnknownPort
 from mpconform.generator.manifest import close_over_implies, disagreements, merge_probe, profile_features
 
@@ -19,6 +21,8 @@ from .probe import run_probe
 from .provenance import collect as collect_provenance
 from .provenance import firmware_mismatch, now
 from .results import UNEXPECTED, ResultLog, document, write_json, write_junit
+from .resume import firmware_differs, firmware_identity, read_log
+from .stopsignals import StopSignals
 
 
 @dataclass
@@ -108,57 +112,120 @@ def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecisio
     return FeatureDecision(states, notes, missing)
 
 
-def run_port(root: Path, port: str, opts: RunOptions) -> int:
-    """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted)."""
-    suite = open_suite(opts.suite_root or root, port)
-    selected = suite.tests(_selector(opts.select))
-    previous = {}
-    if opts.resume_path:
-        from .resume import read_previous
+class _Unstarted:
+    """The runner of a run stopped before it was made, for the results' provenance."""
 
-        wanted = {t["id"] for t in selected}
-        previous = {k: r for k, r in read_previous(opts.resume_path, port).items() if k in wanted}
-        print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, {len(selected) - len(previous)} to run")
-    timeout = suite.timeout_s(opts.timeout_s)
+    def __init__(self, name: str, options: dict):
+        self.name, self.options = name, options
+
+    def targets(self):
+        return []
+
+
+def progress_log_path(json_path: Path) -> Path:
+    """Where results go line by line while a run goes: `<name>.jsonl` beside the JSON,
+    never the JSON itself (`--json r.jsonl` logs to `r.progress.jsonl`)."""
+    log = json_path.with_suffix(".jsonl")
+    return log if log != json_path else json_path.with_suffix(".progress.jsonl")
+
+
+def run_port(root: Path, port: str, opts: RunOptions) -> int:
+    """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted,
+    128 + the signal when stopped by SIGINT, SIGTERM or SIGHUP)."""
+    suite = open_suite(opts.suite_root or root, port)
+    outputs = [p for p in (opts.json_path, opts.json_path and progress_log_path(opts.json_path), opts.junit_path) if p]
+    for path in outputs:
+        check_writable(path)
+    with contextlib.ExitStack() as held:
+        stops = held.enter_context(StopSignals())  # outermost: the locks go while signals are still ours
+        for path in outputs:
+            held.enter_context(WriteLock(path))  # a second run writing the same files is told so now
+        return _run(root, port, suite, opts, stops)
+
+
+def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSignals) -> int:
     reporter = ConsoleReporter(port, opts.verbose)
-    runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices, places=opts.places)
-    # a pool deals the suite out to all its instances at once
-    jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
+    selected: list[dict] = []
+    previous: dict = {}
+    runner = None
     log = None
-    state = RunState(results=dict(previous))
+    state = RunState()
     implementation: dict = {}
     decision = FeatureDecision({}, [])
     aborted = ""
+    identity: dict = {}
     started = now()
-    with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
-        report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
-        implementation = report.identity
-        mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
-        if mismatch:
-            raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.get('profile')}: "
-                              f"expect_firmware): {mismatch}; nothing was run")
-        decision = decide_features(suite, report.features, opts.detect)
-        suite.features_in_force = decision.states
-        tests = suite.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
+    try:
+        selected = suite.tests(_selector(opts.select))
+        resumed_from: dict = {}
+        if opts.resume_path:
+            wanted = {t["id"] for t in selected}
+            resumed_from, kept = read_log(opts.resume_path, port)
+            previous = {k: r for k, r in kept.items() if k in wanted}
+            print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
+                  f"{len(selected) - len(previous)} to run")
+            state.results = dict(previous)
+        timeout = suite.timeout_s(opts.timeout_s)
+        runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices, places=opts.places)
+        # a pool deals the suite out to all its instances at once
+        jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
+        with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
+            opened.callback(runner.close)  # also when open() itself is interrupted
+            own = suite.snapshot(Path(tmp))
+            runner.open()
+            report = run_probe(runner, Path(tmp), own.feature_probes(), timeout)
+            implementation = report.identity
+            mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
+            if mismatch:
+                raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.get('profile')}: "
+                                  f"expect_firmware): {mismatch}; nothing was run")
+            identity = firmware_identity(runner, implementation)
+            differs = firmware_differs(resumed_from, identity) if opts.resume_path else ""
+            if differs:
+                state.results = {}
+                raise RunnerError(f"--resume {opts.resume_path}: not the same firmware: {differs}; nothing was run")
+            decision = decide_features(own, report.features, opts.detect)
+            own.features_in_force = decision.states
+            tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
+                                docs_release=opts.docs_release)
+            reporter.header(implementation, len(tests) - len(previous))
+            reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
                               docs_release=opts.docs_release)
-        reporter.header(implementation, len(tests) - len(previous))
-        reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
-                          docs_release=opts.docs_release)
-        if opts.json_path:
-            log = ResultLog(opts.json_path.with_suffix(".jsonl"), {"port": port, "implementation": implementation})
-            for result in previous.values():
-                log.add(result)
+            if opts.json_path:
+                log = ResultLog(progress_log_path(opts.json_path), {"port": port, "implementation": implementation,
+                                                                    "firmware": identity})
+                for result in previous.values():
+                    log.add(result)
 
-        def on_result(result):
-            if log:
-                log.add(result)
-            reporter.result(result)
+            def on_result(result):
+                if log:
+                    log.add(result)
+                reporter.result(result)
 
-        try:
-            todo = [t for t in tests if t["id"] not in previous]
-            run_suite(suite, runner, todo, jobs=jobs, timeout_s=timeout, on_result=on_result, state=state)
-        except RunnerError as exc:
-            aborted = str(exc)
+            try:
+                todo = [t for t in tests if t["id"] not in previous]
+                run_suite(own, runner, todo, jobs=jobs, timeout_s=timeout, on_result=on_result, state=state)
+            except RunnerError as exc:
+                aborted = str(exc)
+            stops.defer()  # the suite is over: a signal now must not break off the cleanup
+    except KeyboardInterrupt:  # before or between the tests (run_suite handles its own)
+        stops.defer()
+        state.interrupted = True
+    except RunnerError as exc:
+        stops.defer()
+        if log is None:  # stopped before its first test (nothing measured): no results file to write
+            raise
+        aborted = str(exc)
+    stops.defer()
+    return _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted,
+                   started, log, reporter, stops, identity)
+
+
+def _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted, started,
+            log, reporter, stops, identity) -> int:
+    if runner is None:  # stopped before the runner was made: say which runner the run would have used
+        spec = suite.manifest["runner"]
+        runner = _Unstarted(spec["name"], dict(spec.get("options", {})))
     targets = runner.targets()
     if targets is not None:
         measured = {t["id"] for t in selected}  # not the probe's programs
@@ -177,18 +244,23 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     doc["detect"] = opts.detect
     if opts.docs_release:
         doc["docs_release"] = opts.docs_release
+    if identity:
+        doc["firmware"] = identity
     doc["provenance"] = collect_provenance(root, suite.manifest, runner, implementation, targets, started, now())
     if opts.json_path:
         write_json(opts.json_path, doc)
-        log.close()
-        if not incomplete:
-            log.path.unlink()
+        if log:
+            log.close()
+            if not incomplete:
+                log.path.unlink()
     if opts.junit_path:
         write_junit(opts.junit_path, doc)
     reporter.finish(results, interrupted=incomplete)
     if aborted:
         print(f"mpconform: run stopped: {aborted}")
         return 2
+    if stops.exit_status is not None:
+        return stops.exit_status
     if state.interrupted:
         return 130
     return 1 if any(r.outcome in UNEXPECTED for r in results) else 0

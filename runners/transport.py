@@ -9,6 +9,8 @@ import time
 
 import serial
 
+from .bounded import trim
+
 DEFAULT_BAUDRATE = 115200
 POLL_S = 0.02
 
@@ -86,7 +88,7 @@ class SerialTransport:
             # TypeError/AttributeError: pyserial's socket and rfc2217 backends on a peer that went away
             self.close()
             raise TransportLost(f"read from {self.url} failed: {exc}") from None
-        self._buffer += chunk
+        self._buffer, _ = trim(self._buffer + chunk)  # a port printing without end stays bounded
         return bool(chunk)
 
     def read_until(self, marker: bytes, timeout_s: float) -> bytes:

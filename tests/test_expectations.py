@@ -81,3 +81,21 @@ def test_wrong_port_or_bad_file_is_one_line(project_copy, cli, tmp_path):
     assert status == 2 and "results are for port 'webassembly', not 'unix'" in err
     status, _, err = cli("--root", project_copy, "expectations", "update", "nope", other)
     assert status == 2 and "unknown port 'nope'" in err
+
+
+def test_update_that_the_compiler_would_reject_writes_nothing(project_copy, cli, tmp_path):
+    """An id the profile does not know, or one a disabled feature already skips, is
+    refused before port.yaml is touched, so later compiles keep working."""
+    profile = project_copy / "ports" / "unix" / "port.yaml"
+    before = profile.read_bytes()
+    manifest = json.loads((project_copy / "suites" / "unix" / "manifest.json").read_text())
+    skipped = next(t for t in manifest["tests"] if t["status"] == "skip")
+    for bid, api in (("no_such.behaviour", "no_such"), (skipped["id"], skipped["api"])):
+        results = tmp_path / "r.json"
+        results.write_text(json.dumps({"port": "unix", "implementation": {}, "results": [
+            {"id": bid, "api": api, "outcome": "fail", "duration_s": 0.1, "detail": "x"}]}))
+        status, out, err = cli("--root", project_copy, "expectations", "update", "unix", results)
+        assert status != 0, out
+        assert "ports/unix/port.yaml:" in err and "Traceback" not in err
+        assert profile.read_bytes() == before
+    assert cli("--root", project_copy, "compile", "--check")[0] == 0
