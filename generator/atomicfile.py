@@ -98,7 +98,7 @@ class WriteLock:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self._holder()
-                if holder and _alive(holder):
+                if holder and pid_alive(holder):
                     raise WriteError(f"{self.target}: another mpconform (pid {holder}) is writing it; "
                                      f"wait for it, or choose another file") from None
                 with contextlib.suppress(OSError):
@@ -132,11 +132,15 @@ class WriteLock:
         self.release()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

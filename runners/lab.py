@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from mpconform.generator.atomicfile import pid_alive
+
 from .base import RunnerError
 from .labgrid_place import LabClient
 
@@ -83,7 +85,7 @@ class Lab:
     # -- up ------------------------------------------------------------------------
     def up(self, root: Path, boards: list[tuple[str, int]], coordinator: str | None) -> str:
         self.state.mkdir(parents=True, exist_ok=True)
-        if self.pids_file.exists() and any(_alive(p["pid"]) for p in self.read().get("processes", [])):
+        if self.pids_file.exists() and any(pid_alive(p["pid"]) for p in self.read().get("processes", [])):
             raise RunnerError(f"a lab is already up in {self.state}; `mpconform lab down --state {self.state}` first")
         runners = {profile: _runner_of(root, profile) for profile, _ in boards}
         record = {"coordinator": coordinator, "own_coordinator": coordinator is None, "processes": [], "places": []}
@@ -211,16 +213,6 @@ def _runner_of(root: Path, profile: str) -> dict:
     if not manifest.is_file():
         raise RunnerError(f"unknown port '{profile}': no suites/{profile}/manifest.json")
     return json.loads(manifest.read_text())["runner"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def group_alive(pgid: int) -> bool:

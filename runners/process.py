@@ -192,7 +192,18 @@ def signal_name(number: int) -> str:
 
 
 def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL to the process and everything in its group (it was started in a session of its own)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def stop_then_kill(proc: subprocess.Popen, ask, timeout_s: float) -> None:
+    """Ask a child to stop (`ask()` sends its signal), give it `timeout_s` to clean up, then kill it."""
+    ask()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

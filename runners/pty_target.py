@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from .base import RunnerError
+from .process import kill_group, stop_then_kill
 from .targets import Target
 
 READY_TIMEOUT_S = 10.0
@@ -112,10 +113,7 @@ class Relay:
 
     def power_off(self) -> None:
         if self.board is not None:
-            try:
-                os.killpg(self.board.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            kill_group(self.board)
             self.board.wait()
             self.board = None
         if self.board_fd is not None:
@@ -267,12 +265,7 @@ class PtyTarget(Target):
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self._signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_then_kill(self.proc, lambda: self._signal(signal.SIGTERM), timeout_s=3)
         self.proc = None
         self.link.unlink(missing_ok=True)
 

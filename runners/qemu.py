@@ -17,9 +17,7 @@ Machines (runner option `machine`):
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -28,6 +26,7 @@ from .base import RunnerError
 from .board import OPTIONS as BOARD_OPTIONS
 from .board import BoardRunner
 from .options import TIMEOUT, Option
+from .process import kill_group
 from .targets import Target
 from .transport import free_port
 
@@ -110,10 +109,7 @@ class QemuTarget(Target):
     def stop(self) -> None:
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(self.proc)
         self.proc.wait()
         if self.proc.stderr:
             self.proc.stderr.close()

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .base import RunnerError
+from .process import stop_then_kill
 from .transport import free_port
 
 START_TIMEOUT_S = 10.0
@@ -85,12 +86,7 @@ class Ser2net:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_then_kill(self.proc, self.proc.terminate, timeout_s=5)
             self.proc = None
         if self._tmp is not None:
             self._tmp.cleanup()

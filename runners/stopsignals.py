@@ -28,6 +28,11 @@ class StopSignals:
     def __exit__(self, *exc):
         if self.received:  # a stopped run is about to exit: a late signal must not turn its status into a kill
             self._deferred = True
+            # Ignored by the OS from here: Python's own handler goes at interpreter shutdown,
+            # and a signal landing then would still kill the process.
+            if threading.current_thread() is threading.main_thread():
+                for signum in self._old:
+                    signal.signal(signum, signal.SIG_IGN)
             return
         for signum, old in self._old.items():
             signal.signal(signum, old)

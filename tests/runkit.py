@@ -5,13 +5,16 @@ folder (TMPDIR) and a tag in its environment, so what it leaves behind - process
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 TAG = "MPCONFORM_TEST_RUN"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Run:
@@ -67,4 +70,25 @@ def wait_gone(run: Run, timeout_s: float = 3) -> list[str]:
         left = run.leftover_processes()
         if not left or time.monotonic() > deadline:
             return left
+        time.sleep(0.05)
+
+
+@contextmanager
+def background_run(*args: str, out: Path, env: dict | None = None):
+    proc = subprocess.Popen([sys.executable, "-m", "mpconform.cli", "run", *args, "--json", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})}, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_for_results(out: Path, count: int, timeout_s: float = 120) -> None:
+    """Until the run's JSON lines log (beside `out`) holds `count` lines."""
+    log = out.with_suffix(".jsonl")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < count):
         time.sleep(0.05)

@@ -18,7 +18,7 @@ import pytest
 
 from mpconform.runners.lab import group_alive
 
-from .runs import background_run, wait_for_results
+from .runkit import background_run, wait_for_results
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,9 +17,9 @@ def test_prelude_is_refused_by_board_runners(cli, root, tmp_path, port):
     prelude.write_text("while True:\n    pass\n")
     status, out, err = cli("--root", root, "run", port, "--prelude", prelude, "-k", "heap_unlock.*")
     assert status == 2, out
-    assert "does not support --prelude" in err and out == ""
+    assert "--prelude does not apply to the" in err and out == ""
     status, _, err = cli("--root", root, "drift", "port", port, "--prelude", prelude)
-    assert status == 2 and "does not support --prelude" in err
+    assert status == 2 and "--prelude does not apply to the" in err
 
 
 def test_drift_port_takes_firmware(cli, root, tmp_path):
