@@ -16,6 +16,20 @@ from pathlib import Path
 TAG = "MPCONFORM_TEST_RUN"
 ROOT = Path(__file__).resolve().parents[1]
 
+# A prelude that puts a copy of the micropython module in its place; a test then
+# replaces one member of `_m` to make a misbehaving port.
+SWAP = """\
+import sys
+import micropython as _real
+class _M:
+    pass
+_m = _M()
+for _n in dir(_real):
+    if not _n.startswith('__'):
+        setattr(_m, _n, getattr(_real, _n))
+sys.modules['micropython'] = _m
+"""
+
 
 class Run:
     def __init__(self, root: Path, tmp: Path, *args: str, env: dict | None = None):

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import json
 
-from .runkit import Run
+from .runkit import SWAP, Run
 
-ESCAPE_PRELUDE = """\
-import sys
-import micropython as _real
-class _M:
-    pass
-_m = _M()
-for _n in dir(_real):
-    if not _n.startswith('__'):
-        setattr(_m, _n, getattr(_real, _n))
+ESCAPE_PRELUDE = SWAP + """\
 def _opt_level(*args):
     print('\\x1b[2J\\x1b]0;owned\\x07<script>alert(1)</script>')
     return 7
 _m.opt_level = _opt_level
-sys.modules['micropython'] = _m
 """
 
 

@@ -15,20 +15,9 @@ import pytest
 from mpconform.runners.matching import matches
 from mpconform.runners.unix import find_micropython
 
-from .runkit import Run, wait_gone
+from .runkit import SWAP, Run, wait_gone
 
-# A prelude that swaps the micropython module for one whose mem_info() prints a big report.
-SWAP = """\
-import sys
-import micropython as _real
-class _M:
-    pass
-_m = _M()
-for _n in dir(_real):
-    if not _n.startswith('__'):
-        setattr(_m, _n, getattr(_real, _n))
-sys.modules['micropython'] = _m
-"""
+# mem_info() printing a big report, on the module SWAP puts in place.
 LONG_MEM_INFO = SWAP + """\
 def _mem_info(*args):
     for i in range(5000):

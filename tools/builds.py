@@ -15,6 +15,7 @@ suite. Results files go beside the binaries; the table goes to stdout (and to
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -70,7 +71,7 @@ def _release_tree(tree: Path, tag: str, cache: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f"{tag}-", dir=cache))
     try:
         archive = subprocess.run(["git", "-C", str(tree), "archive", tag], check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="tar")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(out, ignore_errors=True)
