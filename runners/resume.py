@@ -74,10 +74,6 @@ def read_log(path: Path, port: str) -> tuple[dict, dict[str, Result]]:
     return header, kept
 
 
-def read_previous(path: Path, port: str) -> dict[str, Result]:
-    return read_log(path, port)[1]
-
-
 def _file_digest(path: str | None) -> str | None:
     if not path:
         return None
