@@ -38,3 +38,11 @@ def cli(capsys):
 
 def snapshot(directory: Path) -> dict[str, bytes]:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Path:
+    """An upstream MicroPython tree ($MICROPY_DIR, else the shared snapshot, else skip)."""
+    from tests.upstreamkit import upstream_tree
+
+    return upstream_tree()
