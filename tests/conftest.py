@@ -46,3 +46,11 @@ def upstream() -> Path:
     from tests.upstreamkit import upstream_tree
 
     return upstream_tree()
+
+
+@pytest.fixture(scope="session")
+def native_unix(upstream) -> Path:
+    """Upstream's unix port (standard variant) built natively from that tree, cached by its digest."""
+    from mpconform.upstream import build_unix
+
+    return build_unix(upstream)

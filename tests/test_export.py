@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from mpconform.cli import main
 from mpconform.runners.unix import find_micropython
 
@@ -40,16 +38,14 @@ def test_export_writes_each_exact_test_and_says_what_stayed_out(tmp_path, capsys
     assert (other / "keep.txt").read_text() == "mine"
 
 
-@pytest.mark.skipif(not os.environ.get("MICROPY_DIR"), reason="set MICROPY_DIR to an upstream tree to run its run-tests.py")
-def test_upstream_run_tests_gives_mpconform_verdicts(tmp_path):
+def test_upstream_run_tests_gives_mpconform_verdicts(tmp_path, upstream):
     out = tmp_path / "exp"
     assert main(["--root", str(ROOT), "export", "unix", str(out)]) == 0
     results = tmp_path / "r.json"
     main(["--root", str(ROOT), "run", "unix", "-j", "2", "--json", str(results)])
     ours = {r["id"]: r["outcome"] for r in json.loads(results.read_text())["results"]}
-    upstream_tests = Path(os.environ["MICROPY_DIR"]) / "tests"
     proc = subprocess.run([sys.executable, "run-tests.py", "-d", str(out), "-r", str(tmp_path / "res")],
-                          cwd=upstream_tests, capture_output=True, text=True, timeout=900,
+                          cwd=upstream / "tests", capture_output=True, text=True, timeout=900,
                           env={**os.environ, "MICROPY_MICROPYTHON": find_micropython()})
     reported = json.loads((tmp_path / "res" / "_results.json").read_text())["results"]
     theirs = {Path(path).name[: -len(".py")]: verdict for path, verdict, _ in reported}
