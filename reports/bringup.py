@@ -183,6 +183,7 @@ def format_todo(todo: dict) -> str:
              + (f" (stubs searched in {todo['port_dir']})" if todo["port_dir"] else " (no --port-dir: hooks not checked)")]
     if not todo["apis"]:
         lines.append("nothing to do: every behaviour passed")
+    rows = {m["name"]: m for m in todo.get("macros", [])}
     for a in todo["apis"]:
         counts = ", ".join(f"{n} {o}" for o, n in sorted(a["outcomes"].items()))
         lines.append(f"{a['api']}: {counts}")
@@ -192,6 +193,9 @@ def format_todo(todo: dict) -> str:
             if f["disabled"]:
                 state = "absent by the probe" if f.get("disabled_by") == "probe" else "off in the profile"
             lines.append(f"  macro   {macros}   [feature {f['name']}, {state}]")
+            for m in f["macros"]:  # what the port's files say of it, when that names something to do
+                if rows.get(m["name"], {}).get("missing"):
+                    lines.append(f"          {m['name']} is {rows[m['name']]['config']} in the config: {rows[m['name']]['next']}")
         for h in a["hooks"]:
             where = f" in {h['where']}" if h["where"] else ""
             lines.append(f"  hook    {h['hook']}: {h['status']}{where} -- {h['description']}")

@@ -200,9 +200,10 @@ def test_bringup_names_the_source_file_a_feature_lacks(root, brokenport, tmp_pat
         others = [m["name"] for m in todo["macros"] if m["missing"]]
         assert others == [REMOVED_MACRO]
         text = _bringup(root, tmp_path / results, brokenport, capsys)
-        line = next(ln for ln in text.splitlines() if ln.strip().startswith(REMOVED_MACRO))
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(f"{REMOVED_MACRO} ("))
         assert ": on in the config" in line
         assert f"missing: {REMOVED} is compiled by no build file of the port" in text
+        assert f"{REMOVED_MACRO} is on in the config: add {REMOVED} to SRC_C in" in text  # under the failing APIs too
 
 
 def _take_terminal() -> None:  # in the child, after setsid: the pty becomes its controlling terminal
