@@ -89,7 +89,8 @@ def todo_list(root: Path, doc: dict, port_dir: Path | None = None) -> dict:
         apis.append({"api": api.name, "outcomes": outcomes, "behaviours": [i["id"] for i in failing],
                      "features": features, "hooks": hooks})
     return {"port": port, "port_dir": str(port_dir) if port_dir else None, "apis": apis,
-            "macros": macro_status(spec, recorded if isinstance(recorded, dict) else {}, tree, roles),
+            "macros": macro_status(spec, recorded if isinstance(recorded, dict) else {}, tree, roles,
+                                   _features_seen_working(doc["results"], behaviours)),
             "unknown_behaviours": unknown}
 
 
@@ -106,9 +107,17 @@ def _hook(tree: PortTree | None, roles: dict, hook: str) -> tuple[str, str]:
     return tree.hook(hook, role.get("also", []), role.get("source"))
 
 
-def macro_status(spec: Spec, recorded: dict, tree: PortTree | None, roles: dict) -> list[dict]:
+def _features_seen_working(results: list, behaviours: dict) -> set[str]:
+    """Features a passing behaviour needs: present in the build whatever its files look like."""
+    return {f for r in results if isinstance(r, dict) and r.get("outcome") == "pass" and r.get("id") in behaviours
+            for f in behaviours[r["id"]].requires}
+
+
+def macro_status(spec: Spec, recorded: dict, tree: PortTree | None, roles: dict,
+                 working: set[str] = frozenset()) -> list[dict]:
     """Every config macro of the spec, once: its state in the port's config, what the run's probe
-    found of the features it belongs to, and what is missing when it is on but not found."""
+    found of the features it belongs to, and what is missing when it is on but neither found by the
+    probe nor seen working by a passing behaviour."""
     sources = load_sources()
     owners: dict[str, list] = {}
     for feature in spec.features.values():
@@ -130,7 +139,7 @@ def macro_status(spec: Spec, recorded: dict, tree: PortTree | None, roles: dict)
             evidence = str((hit or probed[0]).get("evidence", ""))
         files = [{"file": path, "compiled": tree.compiles(path) if tree else None} for path in sources.get(name, [])]
         missing: list[dict] = []
-        if config["state"] == "on" and probe != "found":
+        if config["state"] == "on" and probe != "found" and not any(f.name in working for f, _ in pairs):
             missing += [{"kind": "source", "file": f["file"], "build_files": tree.build_files if tree else []}
                         for f in files if f["compiled"] is False]
             # The hooks the feature's APIs oblige: suspects only once the probe has not found it.
