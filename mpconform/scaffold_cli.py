@@ -21,10 +21,12 @@ def register(subparsers) -> None:
     s.add_argument("--force", action="store_true", help="overwrite existing files")
     s.set_defaults(func=_cmd_scaffold)
 
-    b = subparsers.add_parser("bringup", help="the macros and hooks each failing or skipped API needs")
+    b = subparsers.add_parser("bringup", help="the macros and hooks each failing or skipped API needs, and each "
+                              "config macro's state (config, probe, what is missing)")
     b.add_argument("results", help="results JSON of `mpconform run --json`")
     b.add_argument("--port-dir", metavar="DIR",
-                   help="the port's C sources, searched for remaining stubs (default: ports/<port>/scaffold)")
+                   help="the port's sources: headers for its config, build files for what it compiles, C for "
+                        "remaining stubs (default: ports/<port>/scaffold)")
     b.add_argument("--json", action="store_true", help="print the to-do list as JSON")
     b.set_defaults(func=_cmd_bringup)
 

@@ -207,11 +207,10 @@
 /* feature sys_stdfiles: sys.stdin, sys.stdout and sys.stderr exist as stream objects, and with them
  * sys.print_exception() writes to the stream given as its file argument (without them it
  * prints to the console whatever it is given).
- * OFF: left out of the scaffold: the stream objects come from the port's stdio code
- *   (shared/runtime/sys_stdio_mphal.c)
- * skips 1 behaviour(s)
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: opt_level.line_numbers_dropped_at_level_3
  */
-#define MICROPY_PY_SYS_STDFILES (0)
+#define MICROPY_PY_SYS_STDFILES (1)
 
 /* feature memoryview: The memoryview builtin exists.
  * enables APIs: (none directly; behaviours below need it)
