@@ -233,7 +233,7 @@
 /* feature source_line: Tracebacks carry source line numbers (at optimisation level 0).
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   opt_level.line_numbers_kept_at_levels_0_to_2
+ *   opt_level.line_numbers_kept_at_levels_0_to_2, opt_level.line_numbers_dropped_at_level_3
  */
 #define MICROPY_ENABLE_SOURCE_LINE (1)
 
@@ -243,7 +243,8 @@
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
  *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2,
- *   schedule.runs_between_opcodes_without_sleep
+ *   opt_level.line_numbers_dropped_at_level_3, schedule.runs_between_opcodes_without_sleep,
+ *   schedule.not_called_inside_native_code
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles). A port turns on
