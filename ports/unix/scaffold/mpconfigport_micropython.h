@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 129 of the APIs above
+ * behaviours: all 130 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -107,7 +107,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 28 of the APIs above
+ * behaviours: all 29 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
