@@ -116,6 +116,7 @@ def decide(
     expectations: dict,
     *,
     can_interact: bool = True,
+    can_repl: bool = True,
     runner_name: str = "",
     docs_release: str | None = None,
 ) -> Status:
@@ -125,6 +126,9 @@ def decide(
         return Status("skip", "; ".join(f"feature {f} absent: {features[f].evidence}" for f in missing))
     if test.get("interact") and not can_interact:
         return Status("skip", f"sends input while it runs, which the {runner_name or 'this'} runner cannot do")
+    if test.get("repl") and not can_repl:
+        return Status("skip", f"types at the friendly REPL after the program, which the {runner_name or 'this'} "
+                              "runner never reaches (it runs programs, not a prompt)")
     # The docs' own release when history records it, else the release the claim first held.
     since = test.get("documented") or test.get("since")
     if docs_release and since and release_key(since) > release_key(docs_release):

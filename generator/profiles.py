@@ -21,6 +21,7 @@ def behaviour_entry(behaviour: Behaviour) -> dict:
         "id": behaviour.id,
         "requires": list(behaviour.requires),
         "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
+        **({"repl": list(behaviour.repl)} if behaviour.repl else {}),
     }
 
 

@@ -48,6 +48,8 @@ class Behaviour:
     timeout_s: float | None
     source: str  # "spec/apis/x.yaml:12"
     interact: tuple = ()  # ((after, send), ...): input sent while the test runs
+    control: str = ""  # for a "does not happen" claim: what the program shows does happen
+    repl: tuple = ()  # lines typed at the friendly REPL after the program ends
 
 
 @dataclass
@@ -122,6 +124,8 @@ class Spec:
                     "requires": list(b.requires),
                     "match": b.match,
                     "interact": [{"after": a, "send": s} for a, s in b.interact],
+                    "control": b.control,
+                    "repl": list(b.repl),
                     "source": b.source,
                 }
                 for b in self.behaviours
@@ -383,6 +387,8 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, features: d
         timeout_s=rb.get("timeout_s"),
         source=where,
         interact=tuple((step["after"], step["send"]) for step in rb.get("interact", [])),
+        control=rb.get("control", ""),
+        repl=tuple(rb.get("repl", ())),
     )
 
 

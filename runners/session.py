@@ -187,7 +187,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             decision = decide_features(own, report.features, opts.detect)
             own.features_in_force = decision.states
             tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
-                                docs_release=opts.docs_release)
+                                docs_release=opts.docs_release, can_repl=runner.can_repl)
             reporter.header(implementation, len(tests) - len(previous))
             reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
                               docs_release=opts.docs_release)
