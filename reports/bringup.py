@@ -54,6 +54,8 @@ def todo_list(root: Path, doc: dict, port_dir: Path | None = None) -> dict:
         if b is None:
             unknown.append(str(r.get("id")))
             continue
+        if r["outcome"] == "skip" and not any(f in disabled for f in b.requires):
+            continue  # skipped for the runner (no prompt, no input) or the docs release: nothing to build
         by_api.setdefault(b.api, []).append({"id": b.id, "outcome": r["outcome"], "requires": list(b.requires)})
     apis = []
     for api in spec.apis:
