@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree-archive", metavar="PATH", help="a snapshot archive of upstream to use as the tree")
     ap.add_argument("--archive", metavar="TAG=PATH", type=_archive_arg, action="append", default=[],
                     help="a release's snapshot archive (git archive TAG), for a tree without git history; repeatable")
+    ap.add_argument("--matrix", metavar="FILE", type=Path, default=MATRIX, help=f"the builds (default {MATRIX.name})")
     ap.add_argument("--only", nargs="*", help="build names to do (default all)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--table", metavar="FILE", help="also write the table here")
@@ -138,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"builds: {exc}", file=sys.stderr)
         return 2
     archives = dict(args.archive)
-    builds = [b for b in load_matrix() if not args.only or b.name in args.only]
+    builds = [b for b in load_matrix(args.matrix) if not args.only or b.name in args.only]
     unknown = sorted(set(args.only or []) - {b.name for b in builds})
     if unknown:
-        print(f"builds: --only {', '.join(unknown)}: not in {MATRIX.name}", file=sys.stderr)
+        print(f"builds: --only {', '.join(unknown)}: not in {args.matrix}", file=sys.stderr)
         return 2
     lines = ["| build | pass | fail | skip | xfail | failing |", "|---|---|---|---|---|---|"]
     failed = 0
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         except UpstreamError as exc:
             failed += 1
             print(f"builds: {build.name}: FAILED: {exc}", file=sys.stderr)
-            lines.append(row(build.name, None, f"build failed: {one_line(str(exc).splitlines()[0])}"))
+            lines.append(row(build.name, None, f"build failed: {one_line(str(exc).splitlines()[0]).rstrip(':')}"))
             continue
         print(f"builds: {build.name}: built; running the suite", file=sys.stderr, flush=True)
         doc, why = run_suite(binary, binary.with_name("results.json"))
