@@ -66,9 +66,7 @@ def _cmd_ports(args) -> int:
 
     spec = load_spec(args.root)
     if args.profile:
-        from .portarg import compile_own
-
-        profiles = [compile_own(args.root, Path(args.profile).expanduser().resolve())]
+        profiles = [portarg.compile_own(args.root, portarg.profile_file(args.profile))]
     else:
         profiles = load_profiles(args.root, spec)
     if args.available:
@@ -105,9 +103,7 @@ def _check_docs_release(root: Path, release: str) -> None:
 def _cmd_run(args) -> int:
     from mpconform.runners.session import RunOptions, run_port
 
-    from .portarg import resolve
-
-    target = resolve(args)
+    target = portarg.resolve(args)
     if args.docs:
         _check_docs_release(args.root, args.docs)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .argtypes import seconds
-from .portarg import add_arguments
+from .portarg import add_arguments, resolve
 
 # Exit statuses: 0 no drift, 1 drift found, 2 an input could not be read / the port could not be probed.
 NO_DRIFT, DRIFT, UNREADABLE = 0, 1, 2
@@ -105,8 +105,6 @@ def _print_docs_report(reports: list[dict], spec, n_statements: int) -> None:
 def _cmd_drift_port(args) -> int:
     from mpconform.drift.port import probe_port
     from mpconform.runners.base import RunnerError
-
-    from .portarg import resolve
 
     target = resolve(args)
     overrides = {"micropython": args.micropython, "prelude": args.prelude, "firmware": args.firmware}

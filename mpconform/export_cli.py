@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .portarg import add_arguments
+from .portarg import add_arguments, resolve
 
 
 def _cmd_export(args) -> int:
     from mpconform.runners.export import NOTE, export
     from mpconform.runners.session import open_suite
-
-    from .portarg import resolve
 
     target = resolve(args)
     suite = open_suite(target.suite_root, target.port)

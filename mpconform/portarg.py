@@ -77,13 +77,18 @@ def resolve(args) -> Target:
         if not args.port:
             raise UsageError("name a PORT, or give --profile PATH/port.yaml")
         return Target(args.port, root / "ports" / args.port / "port.yaml", root, own=False)
-    path = Path(args.profile).expanduser().resolve()
-    if not path.is_file():
-        raise UsageError(f"--profile {args.profile}: no such file")
+    path = profile_file(args.profile)
     profile = compile_own(root, path)
     if args.port and args.port != profile.port:
         raise UsageError(f"--profile {args.profile} is for port '{profile.port}', not '{args.port}'")
     return Target(profile.port, path, profile_cache(path), own=True)
+
+
+def profile_file(given: str) -> Path:
+    path = Path(given).expanduser().resolve()
+    if not path.is_file():
+        raise UsageError(f"--profile {given}: no such file")
+    return path
 
 
 def profile_cache(path: Path) -> Path:
