@@ -36,7 +36,8 @@ class Status:
 
 
 def profile_features(manifest_features: dict) -> dict[str, FeatureState]:
-    """The profile's word on every feature of the spec (unlisted means present)."""
+    """The profile's word on every feature of the spec (unlisted means present, unless it
+    needs a feature the profile turns off)."""
     out = {}
     for name, f in manifest_features.items():
         setting = f.get("profile")
@@ -46,7 +47,7 @@ def profile_features(manifest_features: dict) -> dict[str, FeatureState]:
             out[name] = FeatureState(True, PROFILE, setting.get("reason") or "enabled in the profile")
         else:
             out[name] = FeatureState(False, PROFILE, setting["reason"])
-    return out
+    return close_over_implies(out, manifest_features)
 
 
 def close_over_implies(states: dict[str, FeatureState], manifest_features: dict) -> dict[str, FeatureState]:

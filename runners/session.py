@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mpconform.generator.atomicfile import WriteLock, check_writable
-from mpconform.generator.errors import UnknownPort
+from mpconform.generator.errors import UnknownPort, UsageError
 from mpconform.generator.manifest import close_over_implies, disagreements, merge_probe, profile_features
 
 from . import load_runner
@@ -133,6 +133,9 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted,
     128 + the signal when stopped by SIGINT, SIGTERM or SIGHUP)."""
     suite = open_suite(opts.suite_root or root, port)
+    if opts.select and not suite.tests(_selector(opts.select)):  # a typo in CI must not end "0 passed"
+        raise UsageError(f"-k {' -k '.join(opts.select)}: matches none of the {len(suite.tests())} behaviours "
+                         f"of port {port}; nothing was run")
     outputs = [p for p in (opts.json_path, opts.json_path and progress_log_path(opts.json_path), opts.junit_path) if p]
     for path in outputs:
         check_writable(path)

@@ -49,12 +49,12 @@
 #define MICROPY_COMP_CONST_FOLDING (0)
 
 /* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers.
- * OFF: implies a disabled feature
+ * OFF: needs const, which the profile turns off
  * skips 9 behaviour(s)
  */
 
 /* feature const_tuple: const() accepts tuples of constants.
- * OFF: implies a disabled feature
+ * OFF: needs const, which the profile turns off
  * skips 1 behaviour(s)
  */
 #define MICROPY_COMP_CONST_TUPLE (0)
@@ -68,7 +68,7 @@
 /* feature const_float: const() folds float arithmetic between constants. (A float value alone is a constant
  * object, see const_objects; the docs promise arithmetic for int only, so no behaviour
  * needs this - it is here for its macro.)
- * OFF: implies a disabled feature
+ * OFF: needs const, which the profile turns off
  * skips 0 behaviour(s)
  */
 #define MICROPY_COMP_CONST_FLOAT (0)
@@ -150,7 +150,7 @@
 #define MICROPY_ENABLE_SCHEDULER (0)
 
 /* feature scheduler_static_nodes: schedule(kbd_intr, None) is accepted as a request for a KeyboardInterrupt.
- * OFF: implies a disabled feature
+ * OFF: needs scheduler, which the profile turns off
  * skips 3 behaviour(s)
  */
 #define MICROPY_SCHEDULER_STATIC_NODES (0)
@@ -190,7 +190,7 @@
 /* feature sys_stdfiles: sys.stdin, sys.stdout and sys.stderr exist as stream objects, and with them
  * sys.print_exception() writes to the stream given as its file argument (without them it
  * prints to the console whatever it is given).
- * OFF: implies a disabled feature
+ * OFF: needs io_stringio, which the profile turns off
  * skips 1 behaviour(s)
  */
 #define MICROPY_PY_SYS_STDFILES (0)
