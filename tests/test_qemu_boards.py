@@ -19,10 +19,10 @@ MIN_PASSES = 110  # measured 113 on each board at upstream 1c3c201
 
 
 def _tool_missing(port: str) -> str | None:
-    options = profile_options(port)
-    cross = "riscv64-unknown-elf-gcc" if "riscv" in options["qemu"] else "arm-none-eabi-gcc"
-    missing = [t for t in (options["qemu"], cross, "make") if shutil.which(t) is None]
-    return f"needs {', '.join(missing)} (Debian: qemu-system-arm/-misc, gcc-arm-none-eabi, gcc-riscv64-unknown-elf)" if missing else None
+    tools = (profile_options(port)["qemu"], "make", "arm-none-eabi-gcc", "riscv64-unknown-elf-gcc")
+    missing = [t for t in tools if shutil.which(t) is None]
+    return (f"needs {', '.join(missing)} (Debian: qemu-system-arm, qemu-system-misc, gcc-arm-none-eabi, "
+            "libnewlib-arm-none-eabi, gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf)") if missing else None
 
 
 def _install(port: str, tree) -> str:
