@@ -15,7 +15,8 @@ def _cmd_install(args) -> int:
     names = args.components or list(COMPONENTS)
     unknown = [n for n in names if n not in COMPONENTS]
     if unknown:
-        print(f"mpconform: unknown component(s) {', '.join(unknown)} (known: {', '.join(COMPONENTS)})", file=sys.stderr)
+        known = ", ".join([*COMPONENTS, "firmware BOARD..."])
+        print(f"mpconform: unknown component(s) {', '.join(unknown)} (known: {known})", file=sys.stderr)
         return 2
     for name in names:
         COMPONENTS[name]()
