@@ -8,10 +8,15 @@ import sys
 def _cmd_install(args) -> int:
     from mpconform.runners.runtimes import COMPONENTS
 
+    if args.components[:1] == ["firmware"]:  # `install firmware BOARD...`: mpconform/firmware.py
+        from mpconform.firmware import install_boards
+
+        return install_boards(args.root, args.components[1:], args.micropython_dir, args.archive, args.jobs)
     names = args.components or list(COMPONENTS)
     unknown = [n for n in names if n not in COMPONENTS]
     if unknown:
-        print(f"mpconform: unknown component(s) {', '.join(unknown)} (known: {', '.join(COMPONENTS)})", file=sys.stderr)
+        known = ", ".join([*COMPONENTS, "firmware BOARD..."])
+        print(f"mpconform: unknown component(s) {', '.join(unknown)} (known: {known})", file=sys.stderr)
         return 2
     for name in names:
         COMPONENTS[name]()
@@ -21,5 +26,9 @@ def _cmd_install(args) -> int:
 def register(subparsers) -> None:
     i = subparsers.add_parser("install", help="install what the webassembly, qemu and board ports (and the report test) need")
     i.add_argument("components", nargs="*", metavar="COMPONENT",
-                   help="webassembly (npm package, into the user cache), qemu, ser2net, chromium (Debian, as root); default all")
+                   help="webassembly (npm package, into the user cache), qemu, ser2net, chromium (Debian, as root); default all; "
+                        "or `firmware BOARD...`: upstream's ports/qemu firmware for BOARD, built into the user cache")
+    i.add_argument("--micropython-dir", metavar="DIR", help="install firmware: the upstream tree (default $MICROPY_DIR)")
+    i.add_argument("--archive", metavar="TAR", help="install firmware: an upstream snapshot archive, unpacked into the cache")
+    i.add_argument("-j", "--jobs", type=int, metavar="N", help="install firmware: parallel make jobs (default: CPUs)")
     i.set_defaults(func=_cmd_install)

@@ -1,18 +1,17 @@
 """MicroPython boards emulated by QEMU, driven by the board runner.
 
-QemuTarget starts `qemu-system-arm` with the board's UART on a TCP socket
-(127.0.0.1, a free port, nodelay=on: without it every raw-REPL round trip waits
-~40 ms for Nagle), restarts it (the emulated board's hard reset) and stops it.
-QemuRunner is the board runner (runners/board.py: raw REPL, raw-paste with its
-fallback, soft reset between tests, the recovery ladder) pointed at that socket,
-with a QEMU restart as its hard reset.
+QemuTarget starts QEMU with the board's UART on a TCP socket (127.0.0.1, a free
+port, nodelay=on: without it every raw-REPL round trip waits ~40 ms for Nagle),
+restarts it (the emulated board's hard reset) and stops it. QemuRunner is the board
+runner (runners/board.py: raw REPL, raw-paste with its fallback, soft reset between
+tests, the recovery ladder) pointed at that socket, with a QEMU restart as its hard
+reset.
 
-Machines (runner option `machine`):
-* microbit: the BBC micro:bit (nRF51) with Debian's firmware-microbit-micropython
-  (MicroPython 1.9.2), loaded as a .hex with QEMU's generic loader.
-* mps2-an385: upstream's ports/qemu, board MPS2_AN385 (Cortex-M3), a firmware.elf
-  the user built, run as a kernel with semihosting. It cannot interrupt a running
-  loop with Ctrl-C, so a hung test costs a restart.
+What to emulate is profile data: the QEMU binary (`qemu`), the machine (`machine`,
+given as -machine and recorded in the results) and the rest of its command line
+(`args`, where {firmware} stands for the firmware's path). The firmware is
+--firmware, else the option `firmware`, else the one `mpconform install firmware
+BOARD` last built for the option `board` (mpconform/firmware.py).
 """
 
 from __future__ import annotations
@@ -31,27 +30,36 @@ from .targets import Target
 from .transport import free_port
 
 QEMU = "qemu-system-arm"
-MICROBIT_FIRMWARE = "/usr/share/firmware-microbit-micropython/firmware.hex"
 LISTEN_WAIT_S = 10.0
-
-# machine -> (QEMU arguments before the serial line, given the firmware path; default firmware; how to get it)
-MACHINES = {
-    "microbit": (
-        lambda fw: ["-M", "microbit", "-display", "none", "-monitor", "none", "-device", f"loader,file={fw}"],
-        MICROBIT_FIRMWARE,
-        "install Debian's firmware-microbit-micropython (mpconform install qemu)",
-    ),
-    "mps2-an385": (
-        # As upstream's ports/qemu Makefile runs it (QEMU_ARGS for BOARD=MPS2_AN385).
-        lambda fw: ["-machine", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting", "-kernel", fw],
-        None,
-        "build upstream's ports/qemu (make BOARD=MPS2_AN385) and pass --firmware build-MPS2_AN385/firmware.elf",
-    ),
-}
+PLACEHOLDER = "{firmware}"
+# The runner gives these itself: the machine from its option, the UART on its socket.
+OWN_ARGS = ("-machine", "-M", "-serial")
 
 
-def _known_machine(value) -> str:
-    return "" if value in MACHINES else f"expected one of {', '.join(MACHINES)}, got {value!r}"
+def _args_check(value) -> str:
+    if not all(isinstance(a, str) and a for a in value):
+        return f"expected a list of non-empty strings, got {value!r}"
+    own = [a for a in value if a in OWN_ARGS]
+    if own:
+        return f"{own[0]} is the runner's (the machine comes from the option machine, the UART goes to its socket)"
+    if not any(PLACEHOLDER in a for a in value):
+        return f"no {PLACEHOLDER}: the arguments must say where the firmware goes (e.g. -kernel {PLACEHOLDER})"
+    return ""
+
+
+def _macros_check(value) -> str:
+    bad = [k for k, v in value.items() if not (isinstance(k, str) and k.startswith("MICROPY_"))
+           or isinstance(v, bool) or not isinstance(v, (int, str))]
+    return f"expected MICROPY_* names with integer or string values, got {bad[0]!r}" if bad else ""
+
+
+def _make_args_check(value) -> str:
+    bad = [a for a in value if not (isinstance(a, str) and "=" in a and a.split("=", 1)[0].isidentifier())]
+    return f"expected VAR=value strings, got {bad[0]!r}" if bad else ""
+
+
+def _board_check(value) -> str:
+    return "" if value.replace("_", "").isalnum() else f"expected a ports/qemu board name like MPS2_AN385, got {value!r}"
 
 
 def _listening(port: int) -> bool:
@@ -71,9 +79,10 @@ class QemuTarget(Target):
     kind = "qemu"
     reset_by_default = True  # restarting QEMU is the emulated board's power switch
 
-    def __init__(self, qemu: str, machine_args: list[str], port: int | None = None):
+    def __init__(self, qemu: str, machine: str, args: list[str], port: int | None = None):
         self.qemu = qemu
-        self.machine_args = machine_args
+        self.machine = machine
+        self.args = args  # the rest of the command line, the firmware's path filled in
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -84,7 +93,7 @@ class QemuTarget(Target):
 
     def command(self) -> list[str]:
         serial = f"tcp:127.0.0.1:{self.port},server,nowait,nodelay=on"
-        return [self.qemu, *self.machine_args, "-serial", serial]
+        return [self.qemu, "-machine", self.machine, *self.args, "-serial", serial]
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -141,9 +150,7 @@ class QemuTarget(Target):
             self.hard_reset()
 
     def describe(self) -> dict:
-        machine_index = self.machine_args.index("-M") + 1 if "-M" in self.machine_args else None
-        return {"kind": self.kind, "address": self.url,
-                **({"machine": self.machine_args[machine_index]} if machine_index else {})}
+        return {"kind": self.kind, "address": self.url, "machine": self.machine}
 
 
 class QemuRunner(BoardRunner):
@@ -152,35 +159,56 @@ class QemuRunner(BoardRunner):
     name = "qemu"
     OPTIONS = (
         TIMEOUT,
-        Option("machine", "str", None, "the emulated board: " + " | ".join(MACHINES), check=_known_machine),
-        Option("firmware", "str", None, "firmware file (--firmware; default per machine)"),
-        Option("qemu", "str", QEMU, "the qemu-system-arm binary"),
+        Option("machine", "str", None, "QEMU's -machine (e.g. mps2-an385, sabrelite, virt); recorded in the results"),
+        Option("qemu", "str", QEMU, "the QEMU binary (qemu-system-arm, qemu-system-riscv32, ...)"),
+        Option("args", "list", None, f"QEMU arguments after -machine, {PLACEHOLDER} standing for the firmware's path "
+               f"(e.g. [-nographic, -monitor, none, -kernel, {PLACEHOLDER}])", check=_args_check),
+        Option("firmware", "str", None, "firmware file (--firmware overrides; default: board's installed firmware)"),
+        Option("board", "str", None, "upstream ports/qemu board whose firmware `mpconform install firmware BOARD` "
+               "built (used when no firmware is given)", check=_board_check),
+        Option("macros", "mapping", None, "macros `install firmware` builds the board with on top of its config",
+               check=_macros_check),
+        Option("make_args", "list", None, "make variables (VAR=value) `install firmware` builds the board with",
+               check=_make_args_check),
+        Option("firmware_hint", "str", None, "how to get the firmware, said when it is missing"),
         *(o for o in BOARD_OPTIONS if o.name in (
             "raw_paste", "soft_reset", "answer_s", "boot_s", "reconnect_s", "chunk", "chunk_delay_s",
             "place", "coordinator", "place_wait_s")),
     )
 
     def plan_target(self):
-        machine = self.options["machine"]
-        self.machine, self.firmware, self.qemu_target = machine, None, None
-        if self.options.get("place"):  # the emulated board runs in a lab, exported as a place
+        o = self.options
+        self.machine, self.firmware, self.qemu_target = o["machine"], None, None
+        if o.get("place"):  # the emulated board runs in a lab, exported as a place
             return super().plan_target()
-        if machine is None:
-            raise RunnerError(f"qemu runner option machine: expected one of {', '.join(MACHINES)}")
-        args_for, default_firmware, how = MACHINES[machine]
-        firmware = self.options["firmware"] or default_firmware
-        if not firmware:
-            raise RunnerError(f"the {machine} machine needs a firmware: {how}")
+        if not o["machine"] or not o["args"]:
+            raise RunnerError("qemu runner: the profile must give the options machine and args")
+        firmware = o["firmware"] or self._installed_firmware()
         if not Path(firmware).is_file():
-            raise RunnerError(f"firmware not found: {firmware}; {how}")
-        qemu = shutil.which(self.options["qemu"])
+            raise RunnerError(f"firmware not found: {firmware}" + (f"; {o['firmware_hint']}" if o["firmware_hint"] else ""))
+        qemu = shutil.which(o["qemu"])
         if not qemu:
-            raise RunnerError(f"{self.options['qemu']} not found; install Debian's qemu-system-arm "
+            raise RunnerError(f"{o['qemu']} not found; install Debian's qemu-system-arm or qemu-system-misc "
                               "(mpconform install qemu)")
-        self.machine, self.firmware = machine, str(Path(firmware).resolve())
+        self.firmware = str(Path(firmware).resolve())
+        args = [a.replace(PLACEHOLDER, self.firmware) for a in o["args"]]
         # kept across open/close: tests and the pool look at its restarts
-        self.qemu_target = QemuTarget(qemu, args_for(self.firmware))
+        self.qemu_target = QemuTarget(qemu, o["machine"], args)
         return None
+
+    def _installed_firmware(self) -> str:
+        from mpconform.firmware import FirmwareBuild, installed
+
+        o = self.options
+        if not o["board"]:
+            raise RunnerError(f"the {o['machine']} machine needs a firmware: --firmware PATH"
+                              + (f"; {o['firmware_hint']}" if o["firmware_hint"] else ""))
+        build = FirmwareBuild(o["board"], dict(o["macros"] or {}), tuple(o["make_args"] or ()))
+        found = installed(build)
+        if found is None:
+            raise RunnerError(f"no firmware installed for board {o['board']}: run `{build.install_command()}` "
+                              "(from MICROPY_DIR, --micropython-dir DIR or --archive TAR), or give --firmware PATH")
+        return str(found)
 
     def make_target(self) -> Target:
         return self.qemu_target or super().make_target()
@@ -192,4 +220,6 @@ class QemuRunner(BoardRunner):
     def describe_target(self) -> dict:
         if self.qemu_target is None:
             return {**super().describe_target(), "machine": self.machine}
-        return {"kind": "qemu", "machine": self.machine, "firmware": self.firmware, "address": self.qemu_target.url}
+        return {"kind": "qemu", "machine": self.machine, "qemu": Path(self.qemu_target.qemu).name,
+                **({"board": self.options["board"]} if self.options["board"] else {}),
+                "firmware": self.firmware, "address": self.qemu_target.url}

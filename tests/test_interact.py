@@ -3,14 +3,14 @@ it, and reaches a board (the unix port on a pty) as bytes on the line."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mpconform.runners.board import BoardRunner
-from mpconform.runners.qemu import MICROBIT_FIRMWARE, QemuRunner
+from mpconform.runners.qemu import QemuRunner
 from mpconform.runners.unix import UnixRunner
+from tests.qemukit import MICROBIT
 
 WAITS = (
     "import time\ntry:\n    print('ready')\n    for i in range(300):\n        time.sleep_ms(10)\n"
@@ -55,12 +55,12 @@ def test_board_sends_bytes_on_the_line(script):
     assert again.output.splitlines() == ["ready", "no interrupt", "after"]
 
 
-@pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
+@pytest.mark.skipif(QemuRunner.unavailable_reason(MICROBIT) is not None,
                     reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
 def test_qemu_microbit_takes_ctrl_c_from_its_uart(tmp_path):
     path = tmp_path / "waits.py"
     # MicroPython 1.9.2 on the micro:bit: utime, and a shorter wait (its UART is slow to start).
     path.write_text(WAITS.replace("import time", "import utime as time"))
-    with QemuRunner({"machine": "microbit", "chunk": 32, "chunk_delay_s": 0.004}) as runner:
+    with QemuRunner(MICROBIT) as runner:
         ex = runner.execute(path, 10.0, interact=(("ready", "\x03"),))
     assert ex.output.replace("\r\n", "\n").splitlines() == ["ready", "KeyboardInterrupt", "after"]

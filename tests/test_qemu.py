@@ -4,13 +4,13 @@ REPL (no raw-paste there, so the plain fallback), a restart as the hard reset.""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from mpconform.runners.qemu import QemuRunner
+from tests.qemukit import MICROBIT
 
-WHY_NOT = QemuRunner.unavailable_reason({"machine": "microbit"})
+WHY_NOT = QemuRunner.unavailable_reason(MICROBIT)
 needs_qemu = pytest.mark.skipif(WHY_NOT is not None, reason=f"qemu micro:bit unavailable: {WHY_NOT}")
 
 
@@ -35,7 +35,7 @@ def test_plain_raw_repl_fallback_and_restart_on_hang(tmp_path):
     ok.write_text("import gc\nprint('free', gc.mem_free() > 1000)\n")
     hang = tmp_path / "hang.py"
     hang.write_text("print('spin')\nwhile True:\n    pass\n")
-    with QemuRunner({"machine": "microbit", "chunk": 32, "chunk_delay_s": 0.004}) as runner:
+    with QemuRunner(MICROBIT) as runner:
         ex = runner.execute(ok, 10)
         assert (ex.output, ex.exit_code) == ("free True\r\n", 0)
         assert runner.repl.raw_paste is False  # 1.9.2 predates raw-paste: the plain path ran
@@ -51,24 +51,18 @@ def test_plain_raw_repl_fallback_and_restart_on_hang(tmp_path):
 
 
 def test_unavailable_reasons(tmp_path):
-    assert "machine" in QemuRunner.unavailable_reason({})
-    why = QemuRunner.unavailable_reason({"machine": "mps2-an385"})
-    assert why.startswith("the mps2-an385 machine needs a firmware") and "--firmware" in why
-    why = QemuRunner.unavailable_reason({"machine": "mps2-an385", "firmware": str(tmp_path / "none.elf")})
-    assert why.startswith("firmware not found")
+    assert QemuRunner.unavailable_reason({}) == "qemu runner: the profile must give the options machine and args"
+    why = QemuRunner.unavailable_reason({**MICROBIT, "firmware": str(tmp_path / "none.hex")})
+    assert why == (f"firmware not found: {tmp_path / 'none.hex'}; install Debian's firmware-microbit-micropython "
+                   "(mpconform install qemu)")
+    why = QemuRunner.unavailable_reason({**MICROBIT, "qemu": "qemu-system-pdp11"})
+    assert why is None or why.startswith("qemu-system-pdp11 not found")  # (or the firmware is missing first)
 
 
-MPS2_FIRMWARE = os.environ.get("MPCONFORM_MPS2_FIRMWARE")
-
-
-@pytest.mark.skipif(not MPS2_FIRMWARE or QemuRunner.unavailable_reason({"machine": "mps2-an385", "firmware": MPS2_FIRMWARE}),
-                    reason="set MPCONFORM_MPS2_FIRMWARE to a firmware.elf built from upstream ports/qemu (BOARD=MPS2_AN385)")
-def test_mps2_hang_needs_a_restart(tmp_path):
-    hang = tmp_path / "hang.py"
-    hang.write_text("print('spin')\nwhile True:\n    pass\n")
-    ok = tmp_path / "ok.py"
-    ok.write_text("import sys\nprint(sys.platform)\n")
-    with QemuRunner({"machine": "mps2-an385", "firmware": MPS2_FIRMWARE}) as runner:
-        assert runner.execute(hang, 1.0).timed_out
-        ex = runner.execute(ok, 10)  # Ctrl-C cannot stop the loop: recovery restarts QEMU
-        assert (ex.output, runner.qemu_target.starts) == ("qemu\r\n", 2)
+@needs_qemu
+def test_results_name_the_machine(cli, tmp_path):
+    out = tmp_path / "r.json"
+    status, text, _ = cli("run", "qemu-microbit", "-k", "opt_level.default_is_zero", "--json", out)
+    assert status == 0, text
+    (target,) = json.loads(out.read_text())["provenance"]["targets"]
+    assert (target["machine"], target["qemu"]) == ("microbit", "qemu-system-arm")

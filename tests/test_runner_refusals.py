@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from mpconform.runners.qemu import QemuRunner
+from tests.qemukit import MICROBIT
 
-QEMU_WHY_NOT = QemuRunner.unavailable_reason({"machine": "microbit"})
+QEMU_WHY_NOT = QemuRunner.unavailable_reason(MICROBIT)
 
 
 @pytest.mark.parametrize("port", ["unix-pty", "qemu-microbit"])
@@ -34,7 +35,7 @@ def test_board_timeout_counts_from_sending(tmp_path):
     script = tmp_path / "long.py"
     script.write_text("".join(f"# padding line {i:03d} to make the program long to send\n" for i in range(28))
                       + "print('done')\n")
-    with QemuRunner({"machine": "microbit", "chunk": 32, "chunk_delay_s": 0.004}) as runner:
+    with QemuRunner(MICROBIT) as runner:
         slow = runner.execute(script, 0.1)
         assert slow.timed_out, slow
         fine = runner.execute(script, 10)

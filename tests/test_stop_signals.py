@@ -17,13 +17,14 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from mpconform.runners.qemu import QemuRunner
+from tests.qemukit import MICROBIT
 
 from .runkit import Run, wait_gone
 
 ROUNDS = int(os.environ.get("MPCONFORM_SIGTERM_ROUNDS", "1"))
 # how long after the start the signal may come: about a whole run of the selected tests
 SPAN_S = {"unix": 2.5, "unix-pty": 4.0, "qemu-microbit": 15.0}
-QEMU_WHY_NOT = QemuRunner.unavailable_reason({"machine": "microbit"})
+QEMU_WHY_NOT = QemuRunner.unavailable_reason(MICROBIT)
 
 
 def _strict_json(path):

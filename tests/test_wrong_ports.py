@@ -18,8 +18,9 @@ import pytest
 
 from mpconform.cli import main
 from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.qemu import MICROBIT_FIRMWARE, QemuRunner
+from mpconform.runners.qemu import QemuRunner
 from mpconform.runners.unix import UnixRunner, find_micropython
+from tests.qemukit import MICROBIT
 
 from .wrong_ports.catalogue import STREAM_WRONG_PORTS, WRONG_PORTS
 
@@ -98,7 +99,7 @@ def test_wrong_port_fails_the_behaviours_it_breaks(name, full_suite, tmp_path):
         assert results[bid].detail, bid  # a failure always says what differed
 
 
-@pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
+@pytest.mark.skipif(QemuRunner.unavailable_reason(MICROBIT) is not None,
                     reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
 @pytest.mark.parametrize("name", sorted(STREAM_WRONG_PORTS))
 def test_stream_port_with_wrong_kbd_intr_fails_its_behaviours(name, tmp_path):

@@ -151,8 +151,10 @@
  * so with capture off the character arrives as ordinary input and any character can be
  * chosen. An OS process (the unix port) instead gets Ctrl-C from its terminal as a signal:
  * other characters never interrupt it.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises
+ * OFF: ports/qemu reads its UART only in mp_hal_stdin_rx_chr, when the REPL or input() asks for
+ *   a character; nothing watches the line while code runs, so a character sent then waits
+ *   unread and never interrupts
+ * skips 2 behaviour(s)
  */
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
@@ -255,23 +257,24 @@
  */
 
 /* feature thread: The _thread module exists.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: schedule.without_gil_runs_in_main_thread
+ * OFF: ports/qemu has no threads (no MICROPY_PY_THREAD); the probe: ImportError ("no module
+ *   named '_thread'",)
+ * skips 1 behaviour(s)
  */
-#define MICROPY_PY_THREAD (1)
+#define MICROPY_PY_THREAD (0)
 
 /* feature thread_gil: Threads run under a global interpreter lock.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: (none)
+ * OFF: needs _thread, which ports/qemu does not have
+ * skips 0 behaviour(s)
  */
-#define MICROPY_PY_THREAD_GIL (1)
+#define MICROPY_PY_THREAD_GIL (0)
 
 /* feature thread_without_gil: Threads run without a global interpreter lock, so scheduled callbacks run only in the
  * main thread (the negation of thread_gil, for behaviours that need threads without it).
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: schedule.without_gil_runs_in_main_thread
+ * OFF: needs _thread, which ports/qemu does not have
+ * skips 1 behaviour(s)
  */
-#define MICROPY_PY_THREAD (1)
+#define MICROPY_PY_THREAD (0)
 
 /* feature select_poll: select.poll() exists, with poll() and ipoll().
  * enables APIs: (none directly; behaviours below need it)
@@ -281,16 +284,17 @@
 
 /* feature asyncio: The asyncio module exists: its C core (MICROPY_PY_ASYNCIO) and the asyncio package,
  * which a port freezes into its firmware from extmod/asyncio.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: RingIO.asyncio_stream_reader
+ * OFF: ports/qemu sets MICROPY_PY_ASYNCIO (0); the probe: ImportError ("no module named
+ *   'asyncio'",)
+ * skips 1 behaviour(s)
  */
-#define MICROPY_PY_ASYNCIO (1)
+#define MICROPY_PY_ASYNCIO (0)
 
 /* feature asyncio_streams: asyncio has run() and stream objects (StreamReader) waiting on pollable streams, as the
  * asyncio package frozen into most ports does; the webassembly port's asyncio runs on the
  * JavaScript event loop instead and has neither.
- * enables APIs: (none directly; behaviours below need it)
- * behaviours: RingIO.asyncio_stream_reader
+ * OFF: needs asyncio, which ports/qemu leaves out (MICROPY_PY_ASYNCIO (0))
+ * skips 1 behaviour(s)
  */
 
 #endif // MPCONFORM_QEMU_MPS2_MPCONFIGPORT_MICROPYTHON_H
