@@ -58,7 +58,9 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     # ser2net exports the pty board on loopback for the board runner's tests (apt, when root).
     # The webassembly, qemu and report tests use node + npm package, QEMU + firmware, chromium.
-    session.run("mpconform", "install", "webassembly", "qemu", "ser2net", "chromium")
+    # The toolchains build upstream's unix port, QEMU boards and scaffolded ports from the
+    # upstream snapshot beside the checkout (tests/upstreamkit.py), cached by its digest.
+    session.run("mpconform", "install", "webassembly", "qemu", "ser2net", "chromium", "toolchains")
     session.run("pytest", *session.posargs)
 
 

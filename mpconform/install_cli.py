@@ -26,7 +26,8 @@ def _cmd_install(args) -> int:
 def register(subparsers) -> None:
     i = subparsers.add_parser("install", help="install what the webassembly, qemu and board ports (and the report test) need")
     i.add_argument("components", nargs="*", metavar="COMPONENT",
-                   help="webassembly (npm package, into the user cache), qemu, ser2net, chromium (Debian, as root); default all; "
+                   help="webassembly (npm package, into the user cache), qemu, toolchains (make and the ARM and RISC-V "
+                        "cross compilers, to build from an upstream tree), ser2net, chromium (Debian, as root); default all; "
                         "or `firmware BOARD...`: upstream's ports/qemu firmware for BOARD, built into the user cache")
     i.add_argument("--micropython-dir", metavar="DIR", help="install firmware: the upstream tree (default $MICROPY_DIR)")
     i.add_argument("--archive", metavar="TAR", help="install firmware: an upstream snapshot archive, unpacked into the cache")

@@ -47,6 +47,16 @@ DEBIAN = {
         "qemu-system-arm": lambda: shutil.which("qemu-system-arm"),
         "firmware-microbit-micropython": MICROBIT_FIRMWARE.is_file,
     },
+    # What building from an upstream tree takes: make for every build, the cross compilers
+    # and C libraries of ports/qemu's ARM and RISC-V boards, and the RISC-V emulator.
+    "toolchains": {
+        "make": lambda: shutil.which("make"),
+        "gcc-arm-none-eabi": lambda: shutil.which("arm-none-eabi-gcc"),
+        "libnewlib-arm-none-eabi": lambda: Path("/usr/lib/arm-none-eabi/newlib").is_dir(),
+        "gcc-riscv64-unknown-elf": lambda: shutil.which("riscv64-unknown-elf-gcc"),
+        "picolibc-riscv64-unknown-elf": lambda: Path("/usr/lib/picolibc/riscv64-unknown-elf").is_dir(),
+        "qemu-system-misc": lambda: shutil.which("qemu-system-riscv32"),
+    },
     "ser2net": {"ser2net": ser2net_binary},
     "chromium": {"chromium": lambda: shutil.which("chromium")},
 }
@@ -110,6 +120,7 @@ def ensure_webassembly() -> bool:
 COMPONENTS = {
     "webassembly": ensure_webassembly,
     "qemu": lambda: ensure_debian("qemu"),
+    "toolchains": lambda: ensure_debian("toolchains"),
     "ser2net": lambda: ensure_debian("ser2net"),
     "chromium": lambda: ensure_debian("chromium"),
 }
