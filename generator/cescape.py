@@ -81,6 +81,6 @@ C_MACRO_VALUE = re.compile(r"^(-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*)$")
 def c_identifier(value) -> str:
     """Pass a C identifier through, refusing anything else (a template bug, not data)."""
     text = str(value)
-    if not C_IDENTIFIER.match(text):
+    if not C_IDENTIFIER.fullmatch(text):
         raise ValueError(f"not a C identifier: {text!r}")
     return text

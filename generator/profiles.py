@@ -7,12 +7,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
-
 from mpconform.generator.manifest import FeatureState, Status, decide
 
 from .errors import SourceError, SourceErrors, UnknownPort
 from .spec import Behaviour, Spec
+from .wholematch import Validator
 from .yamlsource import load_yaml
 
 
@@ -94,7 +93,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
     except ValueError:
         rel = str(path)
     doc = load_yaml(path, rel)
-    errors = [doc.error(tuple(e.absolute_path), e.message) for e in Draft202012Validator(_schema(root)).iter_errors(doc.data)]
+    errors = [doc.error(tuple(e.absolute_path), e.message) for e in Validator(_schema(root)).iter_errors(doc.data)]
     if errors:
         raise SourceErrors(errors)
     data, inherited = doc.data, set()
@@ -194,7 +193,7 @@ def _base_data(root: Path, name: str, doc, chain: tuple[str, ...]) -> dict:
     rel = path.relative_to(root).as_posix()
     base_doc = load_yaml(path, rel)
     data = base_doc.data
-    if next(Draft202012Validator(_schema(root)).iter_errors(data), None) is not None:
+    if next(Validator(_schema(root)).iter_errors(data), None) is not None:
         raise SourceErrors([doc.error(("extends",), f"{rel}, which this profile extends, has errors of its own")])
     if isinstance(data, dict) and data.get("extends"):
         return merge_profiles(_base_data(root, data["extends"], base_doc, (*chain, name)), data)

@@ -51,12 +51,12 @@ def _check_sources(spec: Spec) -> list[SourceError]:
             errors.append(doc.error((macro,), "must be a list of source files"))
             continue
         for i, path in enumerate(files):
-            if not isinstance(path, str) or not SOURCE_PATH.match(path):
+            if not isinstance(path, str) or not SOURCE_PATH.fullmatch(path):
                 errors.append(doc.error((macro, i), f"{path!r} must be a relative path to a .c file"))
     hooks = load_yaml(HOOKS_FILE, "generator/templates/scaffold/hooks.yaml")
     for hook, role in hooks.data.items():
         path = role.get("source")
-        if path is not None and not (isinstance(path, str) and SOURCE_PATH.match(path)):
+        if path is not None and not (isinstance(path, str) and SOURCE_PATH.fullmatch(path)):
             errors.append(hooks.error((hook, "source"), f"{path!r} must be a relative path to a .c file"))
     return errors
 
@@ -73,9 +73,9 @@ def check_spec(spec: Spec) -> None:
         for i, macro in enumerate(feature.macros):
             where = ("features", fname, "macros", i)
             name, value = macro["name"], macro["value"]
-            if not MACRO_NAME.match(name):
+            if not MACRO_NAME.fullmatch(name):
                 errors.append(module_doc.error(where + ("name",), f"macro name '{name}' must match {MACRO_NAME.pattern}"))
-            if not C_MACRO_VALUE.match(str(value)):
+            if not C_MACRO_VALUE.fullmatch(str(value)):
                 errors.append(module_doc.error(
                     where + ("value",), f"macro value {value!r} must be an integer or one C identifier"))
             if name in first_value and str(first_value[name][1]) != str(value):
@@ -255,7 +255,7 @@ def skeleton_disabled(spec: Spec, features: list[str] | None, without: list[str]
 
 def render_skeleton(spec: Spec, name: str, disabled: dict[str, str], env: jinja2.Environment | None = None) -> dict[str, bytes]:
     """A new port's files, relative to its directory."""
-    if not PORT_NAME.match(name) or not C_IDENTIFIER.match(name):
+    if not PORT_NAME.fullmatch(name) or not C_IDENTIFIER.fullmatch(name):
         raise ScaffoldError(f"port name '{name}' must match {PORT_NAME.pattern}")
     env = environment(env)
     features = feature_plans(spec, disabled)

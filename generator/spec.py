@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from .errors import SourceError, SourceErrors
 from .manifest import WILDCARD_LINE
+from .wholematch import Validator
 from .yamlsource import YamlDoc, load_yaml
 
 
@@ -139,7 +140,7 @@ class SchemaChecker:
 
     def __init__(self, schema: dict):
         Draft202012Validator.check_schema(schema)
-        self.validator = Draft202012Validator(inline_refs(schema, schema.get("$defs", {})))
+        self.validator = Validator(inline_refs(schema, schema.get("$defs", {})))
         self.fast = None
         try:
             import jsonschema_rs
@@ -148,6 +149,7 @@ class SchemaChecker:
         self.fast = jsonschema_rs.Draft202012Validator(schema)
 
     def iter_errors(self, data):
+        # jsonschema_rs reads `$` as the schemas mean it; the wording side does too (wholematch)
         if self.fast is not None and self.fast.is_valid(data):
             return iter(())
         return self.validator.iter_errors(data)

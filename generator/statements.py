@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from .errors import SourceError, SourceErrors
 from .spec import Spec
+from .wholematch import Validator
 from .yamlsource import YamlDoc, load_yaml
 
 STATEMENTS_FILE = "spec/statements.yaml"
@@ -70,13 +71,13 @@ class StatementMap:
         }
 
 
-def load_statement_schema(root: Path) -> Draft202012Validator:
+def load_statement_schema(root: Path) -> Validator:
     schema = json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return Validator(schema)
 
 
-def _schema_errors(validator: Draft202012Validator, doc: YamlDoc) -> list[SourceError]:
+def _schema_errors(validator: Validator, doc: YamlDoc) -> list[SourceError]:
     errors = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         message = err.message
