@@ -184,8 +184,16 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A wrong command line is one line and a hint, as git says it; the usage block is
+    what --help is for. (Subcommand parsers are made of the same class.)"""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mpconform", description="Conformance suite for MicroPython's micropython module.")
+    p = _OneLineParser(prog="mpconform", description="Conformance suite for MicroPython's micropython module.")
     p.add_argument("--root", help="project checkout (default: found from the current directory)")
     p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True)

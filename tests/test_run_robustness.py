@@ -167,7 +167,10 @@ def test_bad_timeout_is_one_line(root, value):
     proc = subprocess.run([sys.executable, "-m", "mpconform.cli", "--root", str(root), "run", "unix",
                            "--timeout", value], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].startswith("mpconform run: error: argument --timeout")
+    # one line, with the hint where the usage is (issue 20 item 8: no usage block)
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith("mpconform run: argument --timeout")
+    assert proc.stderr.strip().endswith("(see `mpconform run --help`)")
     assert "Traceback" not in proc.stderr
 
 
