@@ -155,7 +155,8 @@ def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, t
         return ex
     checked = runner.execute_checked(script, timeout, interact=steps)
     if classify(judge, suite.expected(test), checked)[0] != first:
-        note = f"an unchecked first run gave {first}; this is the run whose program the board checked"
+        note = (f"an unchecked first run gave {first} (last output: {ex.output[-120:]!r}); "
+                "this is the run whose program the board checked")
         checked.note = f"{checked.note}; {note}" if checked.note else note
     return checked
 

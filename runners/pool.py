@@ -86,13 +86,23 @@ class RunnerPool(Runner):
             except queue.Empty:
                 continue
 
-    def execute(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
+    @property
+    def checks_programs(self) -> bool:
+        return all(getattr(inst, "checks_programs", False) for inst in self.instances)
+
+    def execute_checked(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
+        return self.execute(script, timeout_s, interact, checked=True)
+
+    def execute(self, script: Path, timeout_s: float, interact: tuple = (), checked: bool = False) -> Execution:
         note = ""
         for attempt in range(2):
             inst = self._take()
             where = self._where(inst)
             try:
-                ex = inst.execute(script, timeout_s, interact=interact) if interact else inst.execute(script, timeout_s)
+                if checked:
+                    ex = inst.execute_checked(script, timeout_s, interact=interact)
+                else:
+                    ex = inst.execute(script, timeout_s, interact=interact) if interact else inst.execute(script, timeout_s)
             except RunnerError as exc:
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"

@@ -12,6 +12,7 @@ import pytest
 
 from mpconform.runners.board import BoardRunner
 from mpconform.runners.harness import Suite, run_one
+from mpconform.runners.pool import RunnerPool
 from mpconform.runners.pty_target import PtyTarget
 from mpconform.runners.unix import find_micropython
 
@@ -40,11 +41,12 @@ def _suite(tmp_path: Path, program: str = PROGRAM, expected: str = EXPECTED) -> 
     return Suite.load(tmp_path), test
 
 
-def _run(pty_board, tmp_path, damage: set[int], mode: str):
+def _run(pty_board, tmp_path, damage: set[int], mode: str, pooled: bool = False):
     line = FaultyLine(str(pty_board.link), MARKER, damage, mode)
     suite, test = _suite(tmp_path)
+    board = BoardRunner({"device": line.url, "reconnect_s": 5})
     try:
-        with BoardRunner({"device": line.url, "answer_s": 0.5, "reconnect_s": 5}) as runner:
+        with RunnerPool([board]) if pooled else board as runner:
             result = run_one(suite, test, runner, 5)
             healthy = runner.execute(suite.directory / test["file"], 5)  # the board is fine afterwards
     finally:
@@ -53,9 +55,10 @@ def _run(pty_board, tmp_path, damage: set[int], mode: str):
     return result, line
 
 
-@pytest.mark.parametrize("mode", ["drop", "flip"])
-def test_program_damaged_once_passes_on_the_checked_run(pty_board, tmp_path, mode):
-    result, line = _run(pty_board, tmp_path, {1}, mode)
+@pytest.mark.parametrize("mode,pooled", [("drop", False), ("flip", False), ("drop", True)],
+                         ids=["drop", "flip", "drop-in-a-pool"])
+def test_program_damaged_once_passes_on_the_checked_run(pty_board, tmp_path, mode, pooled):
+    result, line = _run(pty_board, tmp_path, {1}, mode, pooled)
     assert line.damaged == 1  # the direct run's program was damaged: it failed, so it was checked
     assert result.outcome == "pass"
     assert "an unchecked first run gave fail" in result.detail
