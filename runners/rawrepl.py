@@ -244,7 +244,7 @@ class RawRepl:
         pieces = [data[i:i + window] for i in range(0, len(data), window)]
         if pieces:  # the first window waits in the board's buffer while the loader compiles
             t.write(pieces[0])
-        first = self._marker(HANDSHAKE_S)
+        first = self._start(HANDSHAKE_S)
         if first != READY:
             return f"the loader did not start: {self._rest(first)!r}", True
         for i, piece in enumerate(pieces):
@@ -276,6 +276,21 @@ class RawRepl:
         if got == marker:
             return None
         return f"bytes were lost on the line (the loader waited for more): {self._rest(got)!r}"
+
+    def _start(self, timeout_s: float) -> bytes:
+        """READY, or the \x04 that ends a loader that failed. Bytes before either are
+        no output of the loader (whose first byte is one of them) but strays left on
+        the line (a CR LF after a reboot): skipped."""
+        def find(buffer: bytes) -> int:
+            ends = [at for at in (buffer.find(READY), buffer.find(b"\x04")) if at >= 0]
+            return min(ends) + 1 if ends else -1
+
+        try:
+            return self.transport.read_to(find, timeout_s)[-1:]
+        except ReadTimeout as exc:
+            if BOOT_BANNER.search(exc.data):
+                raise BoardReset(self.transport.take_buffer()) from None
+            raise
 
     def _marker(self, timeout_s: float, quiet: bool = False) -> bytes | None:
         """The loader's next byte; a reboot seen on the way is BoardReset. `quiet`: None
