@@ -29,7 +29,7 @@ from .base import Execution, Runner, RunnerError
 from .friendly_repl import type_lines
 from .options import TIMEOUT, Option, kinds
 from .probe import IDENTITY, parse_identity
-from .rawrepl import PLAIN_CHUNK, PLAIN_CHUNK_DELAY_S, BoardReset, ExecTimeout, ProtocolError, RawRepl
+from .rawrepl import PLAIN_CHUNK, PLAIN_CHUNK_DELAY_S, BoardReset, ExecTimeout, ProtocolError, RawRepl, Undelivered
 from .targets import SerialTarget, Target
 from .transport import DEFAULT_BAUDRATE, ReadTimeout, SerialTransport, TransportLost
 
@@ -190,7 +190,18 @@ class BoardRunner(Runner):
         self.ready = False
 
     # -- one test ------------------------------------------------------------------
-    def execute(self, script: Path, timeout_s: float, interact: tuple = (), repl: tuple = ()) -> Execution:
+    #: The harness asks for a checked run (execute_checked) before it judges a test
+    #: that did not pass: a line fault is the runner's, never the port's.
+    checks_programs = True
+
+    def execute_checked(self, script: Path, timeout_s: float, **extra) -> Execution:
+        """Run `script` through the loader that checks on the board, before it runs, that
+        the program arrived intact (runners/delivery.py), sending it once more if not.
+        Costlier than execute() and one exec() deeper, so kept for judging non-passes."""
+        return self.execute(script, timeout_s, checked=True, **extra)
+
+    def execute(self, script: Path, timeout_s: float, interact: tuple = (), repl: tuple = (),
+                checked: bool = False) -> Execution:
         if self.transport is None:
             self.open()
         code = script.read_bytes()
@@ -199,7 +210,7 @@ class BoardRunner(Runner):
         self.ready = False
         start = time.monotonic()
         try:
-            out, err = self.repl.run(code, timeout_s, interact)
+            out, err = self.repl.run(code, timeout_s, interact, verify=checked)
             if repl:
                 try:
                     out += type_lines(self.transport, repl, start + timeout_s)
@@ -211,16 +222,25 @@ class BoardRunner(Runner):
         except BoardReset as exc:
             return Execution(_decode(exc.output), None, time.monotonic() - start,
                              crashed=f"the board reset during the test ({self.url})")
-        except TransportLost as exc:
-            return Execution(_decode(self.transport.take_buffer()), None, time.monotonic() - start,
-                             error=f"lost the board: {exc}")
-        except (ProtocolError, ReadTimeout) as exc:
-            return Execution(_decode(self.transport.take_buffer()), None, time.monotonic() - start,
-                             error=f"raw REPL protocol failed on {self.url}: {exc}")
+        except (TransportLost, ProtocolError, ReadTimeout, Undelivered) as exc:
+            # A port that died takes its line with it: that is the port's crash, not the line's fault.
+            output = _decode(self.transport.take_buffer() if self.transport else b"")
+            died = self.target.died() if self.target else None
+            if died:
+                return Execution(output, None, time.monotonic() - start, crashed=died)
+            if isinstance(exc, TransportLost):
+                why = f"lost the board: {exc}"
+            elif isinstance(exc, Undelivered):
+                why = f"the line to {self.url} damaged the program, so it was not run: {exc}"
+            else:
+                why = f"raw REPL protocol failed on {self.url}: {exc}"
+            return Execution(output, None, time.monotonic() - start, error=why)
         duration = time.monotonic() - start
         self._clean_state()
         # The unix runner's output is stdout then the traceback; so is this.
-        return Execution(_decode(out) + _decode(err), 1 if err else 0, duration)
+        unchecked = checked and not self.repl.checkable
+        return Execution(_decode(out) + _decode(err), 1 if err else 0, duration,
+                         note="could not be checked: the firmware's console has no byte reader" if unchecked else "")
 
     def _interrupt(self) -> None:
         """Ask a test that ran out of time to stop; the next test's recovery checks it did."""

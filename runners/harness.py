@@ -22,6 +22,7 @@ from .results import Result
 DEFAULT_TIMEOUT_S = 10.0
 TAIL_CHARS = 600
 DETAIL_CHARS = 16 * 1024  # a result's detail: a diff of huge lines is cut to this
+UNSURE = ("fail", "timeout", "crash")  # outcomes a damaged program can cause: checked again
 
 
 class SuiteChanged(MpconformError):
@@ -140,10 +141,29 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
     if test.get("repl"):
         extra["repl"] = tuple(test["repl"])
     ex = runner.execute(script, timeout, **extra)
+    if getattr(runner, "checks_programs", False):
+        ex = _checked_if_unsure(suite, test, runner, script, timeout, extra, ex)
     outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}))
     if ex.note:
         detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
     return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))
+
+
+def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, timeout: float, extra: dict,
+                       ex: Execution) -> Execution:
+    """A line that lost or changed a byte makes a failure of its own, so a run that did
+    not pass is judged again on a run whose program the board checked before running it
+    (a damaged program that still gives the expected output is no concern)."""
+    judge = {**test, "status": "run"}  # the outcome itself, before an xfail turns it around
+    first = classify(judge, suite.expected(test), ex)[0]
+    if first not in UNSURE:
+        return ex
+    checked = runner.execute_checked(script, timeout, **extra)
+    if classify(judge, suite.expected(test), checked)[0] != first:
+        note = (f"an unchecked first run gave {first} (last output: {ex.output[-120:]!r}); "
+                "this is the run whose program the board checked")
+        checked.note = f"{checked.note}; {note}" if checked.note else note
+    return checked
 
 
 @dataclass

@@ -87,13 +87,23 @@ class RunnerPool(Runner):
             except queue.Empty:
                 continue
 
-    def execute(self, script: Path, timeout_s: float, **extra) -> Execution:
+    @property
+    def checks_programs(self) -> bool:
+        return all(getattr(inst, "checks_programs", False) for inst in self.instances)
+
+    def execute_checked(self, script: Path, timeout_s: float, **extra) -> Execution:
+        return self.execute(script, timeout_s, checked=True, **extra)
+
+    def execute(self, script: Path, timeout_s: float, checked: bool = False, **extra) -> Execution:
         note = ""
         for attempt in range(2):
             inst = self._take()
             where = self._where(inst)
             try:
-                ex = inst.execute(script, timeout_s, **extra)
+                if checked:
+                    ex = inst.execute_checked(script, timeout_s, **extra)
+                else:
+                    ex = inst.execute(script, timeout_s, **extra)
             except RunnerError as exc:
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"

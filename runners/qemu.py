@@ -149,6 +149,16 @@ class QemuTarget(Target):
             transport.close()
             self.hard_reset()
 
+    def died(self) -> str | None:
+        if self.proc is None:
+            return None
+        try:  # its socket closes as it exits: give the exit a moment to be seen
+            status = self.proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            return None
+        why = self.proc.stderr.read().decode(errors="replace").strip() if self.proc.stderr else ""
+        return f"{Path(self.qemu).name} exited (status {status}) during the test" + (f": {why[-300:]}" if why else "")
+
     def describe(self) -> dict:
         return {"kind": self.kind, "address": self.url, "machine": self.machine}
 

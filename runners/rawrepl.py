@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 
+from .delivery import ACK, DAMAGED, INTACT, PROBE, READY, RECEIVED, Console, Delivery
 from .matching import marker_line_end
 from .transport import ReadTimeout, SerialTransport
 
@@ -31,10 +32,19 @@ PLAIN_CHUNK = 256
 PLAIN_CHUNK_DELAY_S = 0.01  # lets a board with a small UART buffer keep up
 HANDSHAKE_S = 2.0
 SETTLE_S = 0.2  # quiet time that confirms the end of a test that printed \x04 itself
+SENDS = 2  # a program that arrived damaged is sent once more
+PROBE_S = 5.0
+STALL_S = 1.0  # no ACK this long: bytes were lost, the loader waits for more
+FILL_S = 0.2  # then one Ctrl-C each this often: it interrupts the loader, or fills the gap
+MAX_FILL = 16
 
 
 class ProtocolError(Exception):
     """The board answered, but not as a raw REPL would."""
+
+
+class Undelivered(Exception):
+    """The program did not reach the board intact, even when sent again; it did not run."""
 
 
 class BoardReset(Exception):
@@ -107,6 +117,8 @@ class RawRepl:
         self.raw_paste: bool | None = None if raw_paste else False
         self.chunk = chunk
         self.chunk_delay_s = chunk_delay_s
+        # How the firmware's console is read (runners/delivery.py); None: not yet asked.
+        self.console: Console | None = None
 
     def enter(self, timeout_s: float) -> None:
         """Interrupt whatever runs and reach the raw REPL prompt; ReadTimeout if the board won't."""
@@ -147,9 +159,12 @@ class RawRepl:
         except ReadTimeout:
             self.enter(timeout_s)
 
-    def run(self, code: bytes, timeout_s: float, interact: tuple = ()) -> tuple[bytes, bytes]:
+    def run(self, code: bytes, timeout_s: float, interact: tuple = (), verify: bool = False) -> tuple[bytes, bytes]:
         """Run `code` at the raw prompt; (stdout, stderr). ExecTimeout, BoardReset,
-        ProtocolError or ReadTimeout (handshake) say why not.
+        ProtocolError, ReadTimeout (handshake) or Undelivered say why not.
+
+        `verify`: the program goes through a loader that checks it arrived intact before
+        it runs (runners/delivery.py), and is sent once more if it did not.
 
         `interact`: ((after, send), ...) - once the output holds `after`, `send` goes on
         the line as bytes. Such code goes by the plain raw REPL, where the port's console
@@ -158,10 +173,12 @@ class RawRepl:
         # The test's time starts when its code starts going out, as a process's starts at
         # its launch: a board slow to take the code cannot stretch a timeout.
         deadline = time.monotonic() + timeout_s
-        if self.raw_paste is not False and not interact:
-            self._send_raw_paste(code)
+        console = self._probe() if verify else None
+        delivery = Delivery.of(code, self.chunk, console) if console and console.reader else None
+        if delivery:
+            self._deliver(delivery, interact)
         else:
-            self._send_plain(code)
+            self._send(code, interact)
         t = self.transport
         if time.monotonic() >= deadline:
             raise ExecTimeout(t.take_buffer())
@@ -171,12 +188,152 @@ class RawRepl:
         while True:
             try:
                 data = t.read_to(end_of_run, min(0.25, max(0.0, deadline - time.monotonic())))
-                return split_output(self._settle(data, deadline))
+                out, err = split_output(self._settle(data, deadline))
+                return (out, delivery.strip_frame(err)) if delivery else (out, err)
             except ReadTimeout as exc:
                 if BOOT_BANNER.search(exc.data):
                     raise BoardReset(t.take_buffer()) from None
                 if time.monotonic() >= deadline:
                     raise ExecTimeout(t.take_buffer()) from None
+
+    def _send(self, code: bytes, interact: tuple) -> None:
+        if self.raw_paste is not False and not interact:
+            self._send_raw_paste(code)
+        else:
+            self._send_plain(code)
+
+    # -- a checked delivery (runners/delivery.py) ------------------------------------
+    @property
+    def checkable(self) -> bool | None:
+        """Whether programs can be checked on this firmware (None: not yet known)."""
+        return None if self.console is None else self.console.reader is not None
+
+    def _probe(self) -> Console:
+        """Ask the firmware once how its console is read. "None of them" is believed
+        only when said twice: a damaged probe could say it too."""
+        if self.console is not None:
+            return self.console
+        said = []
+        for _ in range(SENDS + 1):
+            out, err = self.run(PROBE, PROBE_S)
+            found = None if err else Console.parse(out)
+            if found and (found.reader or said.count(found) >= 1):
+                self.console = found
+                return found
+            said.append(found or (out + err)[-200:])
+        raise Undelivered(f"the board's answers to the runner's probe of its console were damaged: {said!r}")
+
+    def _deliver(self, delivery: Delivery, interact: tuple) -> None:
+        """Send the loader and the program until the loader finds it intact (it then
+        runs); Undelivered after SENDS tries."""
+        why = []
+        for _ in range(SENDS):
+            self._send(delivery.loader, interact)
+            problem, ended = self._feed(delivery)
+            if problem is None:
+                return
+            why.append(problem)
+            self._abandon(ended)
+        raise Undelivered(f"the program did not arrive intact in {SENDS} sends: " + "; ".join(why))
+
+    def _feed(self, delivery: Delivery) -> tuple[str | None, bool]:
+        """The loader runs: send it the program. (None, _) once it says intact, else
+        (why not, whether the loader's run has ended)."""
+        t = self.transport
+        data, window = delivery.data, delivery.window
+        pieces = [data[i:i + window] for i in range(0, len(data), window)]
+        if pieces:  # the first window waits in the board's buffer while the loader compiles
+            t.write(pieces[0])
+        first = self._start(HANDSHAKE_S)
+        if first != READY:
+            return f"the loader did not start: {self._rest(first)!r}", True
+        for i, piece in enumerate(pieces):
+            if i:
+                t.write(piece)
+            # The loader ACKs each full window and says RECEIVED after the last byte; until
+            # then it waits for bytes the line lost.
+            if len(piece) == window and (problem := self._await(ACK)):
+                return problem, True
+        if problem := self._await(RECEIVED):
+            return problem, True
+        verdict = self._marker(HANDSHAKE_S)
+        if verdict == INTACT:
+            return None, False
+        if verdict == DAMAGED:
+            return delivery.damage(t.read_until(b"\n", HANDSHAKE_S)), False
+        return f"the loader's check ended unexpectedly: {self._rest(verdict)!r}", True
+
+    def _await(self, marker: bytes) -> str | None:
+        """Wait for the loader's `marker`. When the line lost bytes the loader waits for
+        more: Ctrl-C interrupts it (or, on a port that does not look for it, fills the
+        gap; the checksum then tells). None once the marker came, else what went wrong."""
+        fills = 0
+        while (got := self._marker(STALL_S if not fills else FILL_S, quiet=True)) is None:
+            if fills == MAX_FILL:
+                raise ReadTimeout(b"")  # the board takes nothing: the recovery ladder's turn
+            self.transport.write(b"\x03")
+            fills += 1
+        if got == marker:
+            return None
+        return f"bytes were lost on the line (the loader waited for more): {self._rest(got)!r}"
+
+    def _start(self, timeout_s: float) -> bytes:
+        """READY, or the \x04 that ends a loader that failed. Bytes before either are
+        no output of the loader (whose first byte is one of them) but strays left on
+        the line (a CR LF after a reboot): skipped."""
+        def find(buffer: bytes) -> int:
+            ends = [at for at in (buffer.find(READY), buffer.find(b"\x04")) if at >= 0]
+            return min(ends) + 1 if ends else -1
+
+        try:
+            return self.transport.read_to(find, timeout_s)[-1:]
+        except ReadTimeout as exc:
+            if BOOT_BANNER.search(exc.data):
+                raise BoardReset(self.transport.take_buffer()) from None
+            raise
+
+    def _marker(self, timeout_s: float, quiet: bool = False) -> bytes | None:
+        """The loader's next byte; a reboot seen on the way is BoardReset. `quiet`: None
+        when nothing comes in time, else that is ReadTimeout."""
+        t = self.transport
+        try:
+            return t.read_exactly(1, timeout_s)
+        except ReadTimeout as exc:
+            if BOOT_BANNER.search(exc.data):
+                raise BoardReset(t.take_buffer()) from None
+            if quiet and not exc.data:
+                return None
+            raise
+
+    def _rest(self, first: bytes) -> bytes:
+        """`first` and what follows it up to the end of the loader's run, to say what
+        went wrong; ReadTimeout if the run does not end."""
+        def find(buffer: bytes) -> int:
+            end = _end_of_run(first + buffer)
+            return end - len(first) if end >= 0 else -1
+
+        try:
+            seen = first + self.transport.read_to(find, HANDSHAKE_S)
+        except ReadTimeout as exc:
+            if BOOT_BANNER.search(first + exc.data):
+                raise BoardReset(first + self.transport.take_buffer()) from None
+            raise
+        if BOOT_BANNER.search(seen):
+            raise BoardReset(seen)
+        return seen[-300:]
+
+    def _abandon(self, ended: bool) -> None:
+        """After a failed delivery: let the loader's run end, then empty the raw REPL's
+        line (a stray byte there would otherwise join the next code)."""
+        t = self.transport
+        if not ended:
+            try:
+                self._rest(b"")
+            except ReadTimeout:
+                t.write(b"\x03")  # still in the loader: interrupt it
+                self._rest(b"")
+        t.write(b"\x03")  # at the raw prompt Ctrl-C clears the line, silently
+        t.discard_input(quiet_s=0.05, max_s=0.5)
 
     def _settle(self, data: bytes, deadline: float) -> bytes:
         """A test that printed \x04 itself may have printed "\x04>" too, so the end found

@@ -40,6 +40,12 @@ class Target(abc.ABC):
         """Called before each recovery: bring back a target that is gone on its own
         (an emulator that exited), when it knows how."""
 
+    def died(self) -> str | None:
+        """Why the board is gone on its own (its process or emulator exited), when the
+        target can tell; None while it lives or when it cannot tell. The board runner asks
+        when the line fails during a test: a port that died is the test's crash."""
+        return None
+
     def describe(self) -> dict:
         return {"kind": self.kind}
 

@@ -3,7 +3,9 @@ recovery and an outcome, and the board answers the next test correctly."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -13,7 +15,12 @@ import pytest
 
 from mpconform.runners.base import RunnerError
 from mpconform.runners.board import BoardRunner
+from mpconform.runners.harness import Suite, run_one
+from mpconform.runners.qemu import QemuRunner, QemuTarget
 from mpconform.runners.unix import find_micropython
+
+from .linefault import FaultyLine
+from .qemukit import MICROBIT as MICROBIT_OPTIONS
 
 PTY = {"target": {"kind": "unix-pty"}, "hard_reset": {"kind": "target"}, "answer_s": 0.5}
 
@@ -129,3 +136,60 @@ def test_board_that_never_answers_fails_to_open_and_leaves_nothing_running(tmp_p
     with pytest.raises(RunnerError, match=r"board at .*no-such-tty did not answer"):
         runner.open()
     assert runner.target is None and not (tmp_path / "board").exists()  # the relay was stopped
+
+
+# -- the emulated micro:bit (MicroPython 1.9.2: no raw-paste, no compile(), 32-byte receive buffer)
+
+QEMU_WHY_NOT = QemuRunner.unavailable_reason(MICROBIT_OPTIONS)
+needs_qemu = pytest.mark.skipif(QEMU_WHY_NOT is not None, reason=f"qemu micro:bit unavailable: {QEMU_WHY_NOT}")
+MICROBIT = {"chunk": 32, "chunk_delay_s": 0.004, "answer_s": 1.5}
+
+
+def _microbit(extra: tuple = ()) -> QemuTarget:
+    o = MICROBIT_OPTIONS
+    args = [a.replace("{firmware}", o["firmware"]) for a in o["args"]]
+    return QemuTarget(shutil.which(o.get("qemu", "qemu-system-arm")), o["machine"], [*args, *extra])
+
+
+@needs_qemu
+def test_microbit_program_damaged_on_the_line_is_checked_and_sent_again(tmp_path):
+    """The measured fault: a byte lost on the micro:bit's line turned 'opt_level' into
+    'opt_leel' (AttributeError), a `fail`. Judged on the checked run, it passes."""
+    qemu = _microbit()
+    qemu.start()
+    line = FaultyLine(qemu.url, b"opt_level", {1, 2}, "drop")  # the direct run and the first checked send
+    test = {"id": "line.ok", "api": "opt_level", "file": "ok.py", "match": "exact", "status": "run",
+            "reason": "", "issue": "", "interact": []}
+    (tmp_path / "ok.py").write_text("import micropython\nprint('ok', micropython.opt_level(), [1] * 2)\n")
+    (tmp_path / "ok.py.exp").write_text("ok 0 [1, 1]\n")
+    (tmp_path / "manifest.json").write_text(json.dumps({"port": "qemu-microbit", "tests": [test]}))
+    try:
+        with BoardRunner({"device": line.url, **MICROBIT}) as runner:
+            result = run_one(Suite.load(tmp_path), test, runner, 10)
+    finally:
+        line.close()
+        qemu.stop()
+    assert line.damaged == 2 and result.outcome == "pass", result
+    assert "an unchecked first run gave fail" in result.detail
+
+
+@needs_qemu
+def test_qemu_that_exits_during_a_test_is_a_crash(tmp_path, probe_ok):
+    """A firmware that takes its emulator down (here: a reset with QEMU told not to
+    reboot) is the port's crash, not a lost line; the next test gets a new QEMU."""
+
+    class Exiting(BoardRunner):
+        def plan_target(self):
+            return None
+
+        def make_target(self):
+            return _microbit(("-no-reboot",))
+
+    script = _script(tmp_path, "die", "import microbit\nprint('going')\nmicrobit.reset()\n")
+    with Exiting(MICROBIT) as runner:
+        ex = runner.execute(script, 10)
+        assert ex.crashed and "exited" in ex.crashed and not ex.error, ex
+        checked = runner.execute_checked(script, 10)  # the loader's path tells the same
+        assert checked.crashed and "exited" in checked.crashed and not checked.error, checked
+        ok = runner.execute(probe_ok, 10)
+    assert (ok.output, ok.error) == ("ok 0 [1, 1]\r\n", "")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mpconform.runners.delivery import CONSOLE_READERS, Console, Delivery, checksum, escape
 from mpconform.runners.pty_target import PtyTarget
 from mpconform.runners.rawrepl import RawRepl, split_output
 from mpconform.runners.transport import SerialTransport
@@ -72,3 +73,46 @@ def test_script_file_round_trip(tmp_path: Path, target):
         assert out.decode() == "\u00e9\u20ac 2\n"
     finally:
         transport.close()
+
+
+# -- the checked delivery (runners/delivery.py) -----------------------------------------
+
+@pytest.mark.parametrize("raw_paste", [True, False], ids=["raw-paste", "plain"])
+def test_checked_run_gives_what_a_direct_run_gives(target, raw_paste):
+    transport, repl = _repl(target, raw_paste)
+    try:
+        repl.soft_reset(5.0)
+        out, _ = repl.run(b"print(sorted(k for k in globals() if k[0] != '_'), __name__)\n", 5.0, verify=True)
+        assert out == b"[] __main__\n"  # nothing of the loader is left in the program's globals
+        assert repl.console == Console("__import__('sys').stdin.buffer.read", True)
+        for code in (BIG, b"print('before')\nraise ValueError('boom')\n", b"x = (\n"):
+            assert repl.run(code, 5.0, verify=True) == repl.run(code, 5.0)
+        assert repl.run(b"", 5.0, verify=True) == (b"", b"")  # (sent directly, empty code is a soft reset)
+    finally:
+        transport.close()
+
+
+def test_probe_answer_is_parsed_strictly():
+    assert Console.parse(b"\x060 1\r\n") == Console(CONSOLE_READERS[0], True)
+    assert Console.parse(b"\x06-1 0\n") == Console(None, False)
+    for damaged in (b"\x060 1 \n", b"0 1\n", b"\x069 1\n", b"\x060 2\n", b"\x06\n"):
+        assert Console.parse(damaged) is None
+
+
+def test_escape_round_trips_every_byte_and_checksum_sees_order():
+    code = bytes(range(256)) * 2
+    data = escape(code)
+    assert not any(b < 0x20 and b not in (9, 10, 13) for b in data) and 0x7F not in data
+    parts = data.split(b"\xff")  # as the loader undoes it
+    assert parts[0] + b"".join(bytes([p[0] ^ 64]) + p[1:] for p in parts[1:]) == code
+    assert escape(b"print(1)\n") == b"print(1)\n"
+    assert checksum(b"ab") != checksum(b"ba") and checksum(b"ab") != checksum(b"a")
+
+
+def test_loader_frame_is_taken_out_of_an_uncaught_traceback_only():
+    d = Delivery.of(b"f()\n", 32, Console(CONSOLE_READERS[0], True))
+    last = d.loader.decode().count("\n")
+    err = (b'Traceback (most recent call last):\r\n  File "<stdin>", line %d, in <module>\r\n'
+           b'  File "<stdin>", line 1, in <module>\r\nNameError: f\r\n' % last)
+    assert d.strip_frame(err) == b'Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nNameError: f\r\n'
+    assert d.strip_frame(d.strip_frame(err)) == d.strip_frame(err)  # a program's own frame stays

@@ -6,7 +6,6 @@ micro:bit keeps a locked heap locked at its prompt)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.qemu import MICROBIT_FIRMWARE, QemuRunner
+from mpconform.runners.qemu import QemuRunner
+
+from .qemukit import MICROBIT
 
 ROOT = Path(__file__).resolve().parent.parent
 REPL_BEHAVIOUR = "heap_lock.repl_forces_unlock"
@@ -47,8 +48,8 @@ def test_the_pytest_plugin_decides_as_run_does(port):
     assert done.returncode == 0 and "1 skipped" in done.stdout and "friendly REPL" in done.stdout, done.stdout[-1500:]
 
 
-@pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
-                    reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
+@pytest.mark.skipif(QemuRunner.unavailable_reason(MICROBIT) is not None,
+                    reason=f"qemu micro:bit unavailable: {QemuRunner.unavailable_reason(MICROBIT)}")
 def test_a_prompt_that_keeps_the_heap_locked_fails_it():
     suite = Suite.load(ROOT / "suites" / "qemu-microbit")
     # judged as a plain run: the profile's xfail is this very fact of the firmware
