@@ -15,7 +15,7 @@ from pathlib import Path
 from .base import Execution, Runner, RunnerError
 from .bounded import HEAD_BYTES, BoundedOutput
 from .matching import marker_line_end
-from .proctree import end_tree, environment, new_tag, wait_unreaped
+from .proctree import end_tree, environment, forget, new_tag, wait_unreaped
 
 
 class ProcessRunner(Runner):
@@ -44,6 +44,7 @@ class ProcessRunner(Runner):
                 env=environment(tag),
             )
         except OSError as exc:
+            forget(tag)
             raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
         self._running.add(proc)
         try:
@@ -84,6 +85,7 @@ def run_interactive(
         proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True, env=environment(tag))
     except OSError as exc:
+        forget(tag)
         raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
     running = running if running is not None else set()
     running.add(proc)  # so the runner's close() kills it too

@@ -2,11 +2,12 @@
 ends (normally too, not only on timeout), and so is every process its tree started,
 those that left the group or the session (`setsid`) included.
 
-Processes that left the tree are found in two ways. This process is made a child
-subreaper (Linux), so an orphan of a test is re-parented to it rather than to init,
-and can be reaped. And each test's processes carry a tag in their environment,
+Processes that left the tree are found in two ways. While tests run, this process is
+a child subreaper (Linux), so an orphan of a test is re-parented to it rather than to
+init, and can be reaped. And each test's processes carry a tag in their environment,
 inherited by what they start, so with tests running side by side (-j N) an orphan is
-killed with its own test only."""
+killed with its own test only. (A process that clears its environment and leaves
+the session escapes the tag; it is still re-parented here, not killed.)"""
 
 from __future__ import annotations
 
@@ -26,28 +27,43 @@ REAP_S = 2.0  # how long killed processes get to become reapable
 
 _counter = itertools.count(1)
 _guard = threading.Lock()
-_subreaper: bool | None = None
+_running_tests = 0  # tests of this process now running: it is their subreaper meanwhile
+
+
+def _subreaper(on: bool) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def become_subreaper() -> bool:
-    """Make orphaned descendants children of this process (once; False where the OS has no such thing)."""
-    global _subreaper
-    with _guard:
-        if _subreaper is None:
-            _subreaper = False
-            if sys.platform.startswith("linux"):
-                try:
-                    libc = ctypes.CDLL(None, use_errno=True)
-                    _subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-                except (OSError, AttributeError):
-                    pass
-        return _subreaper
+    """Make orphaned descendants children of this process for good (a relay, whose only job is its board)."""
+    return _subreaper(True)
 
 
 def new_tag() -> str:
-    """A tag for one test's processes (this process becomes their subreaper first)."""
-    become_subreaper()
+    """A tag for one test's processes; this process is their subreaper until the test's
+    end_tree() or forget(). (Only while tests run: a library user's other orphans are
+    not taken from init for good.)"""
+    global _running_tests
+    with _guard:
+        if _running_tests == 0:
+            _subreaper(True)
+        _running_tests += 1
     return f"{os.getpid()}-{next(_counter)}"
+
+
+def forget(tag: str) -> None:
+    """The test of `tag` has ended and nothing of it is left."""
+    global _running_tests
+    with _guard:
+        _running_tests -= 1
+        if _running_tests == 0:
+            _subreaper(False)
 
 
 def environment(tag: str) -> dict:
@@ -171,13 +187,16 @@ def sweep(tag: str | None, exclude: set[int] = frozenset(), first: dict[int, int
 def end_tree(proc: subprocess.Popen, tag: str) -> None:
     """Kill a test's process, its group and everything its tree started. Call it before
     reaping `proc`, so its pid (the group's id) cannot yet belong to another process."""
-    first = descendants(proc.pid) if proc.returncode is None else {}
-    if proc.returncode is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    sweep(tag, exclude={proc.pid}, first=first)
+    try:
+        first = descendants(proc.pid) if proc.returncode is None else {}
+        if proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        sweep(tag, exclude={proc.pid}, first=first)
+    finally:
+        forget(tag)
 
 
 def wait_unreaped(proc: subprocess.Popen, timeout_s: float) -> bool:

@@ -65,6 +65,15 @@ def test_a_test_that_ends_normally_leaves_no_process(tmp_path, monkeypatch):
         assert ex.exit_code == 0
         assert len(list(pids.iterdir())) == 2
         assert _running(pids) == []  # gone at the test's end, the runner still open
+    assert not _subreaper()  # only while a test runs: other orphans of this process go to init
+
+
+def _subreaper() -> bool:
+    import ctypes
+
+    value = ctypes.c_int(-1)
+    assert ctypes.CDLL(None).prctl(37, ctypes.byref(value), 0, 0, 0) == 0  # PR_GET_CHILD_SUBREAPER
+    return bool(value.value)
 
 
 def test_side_by_side_each_test_keeps_its_own_processes_until_it_ends(tmp_path, monkeypatch):
