@@ -87,7 +87,10 @@ def write_all_or_none(files: dict[Path, bytes]) -> None:
     staged: list[tuple[str, Path]] = []
     try:
         for path, raw in files.items():
-            regular_or_absent(path)  # found now, not when half the files are renamed
+            try:  # found now, not when half the files are renamed
+                regular_or_absent(path)
+            except WriteError as exc:
+                raise WriteError(f"{exc}; no file was changed") from None
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
