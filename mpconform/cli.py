@@ -269,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     except MpconformError as exc:
         print(f"mpconform: {exc}", file=sys.stderr)
         return exc.exit_status
+    except BrokenPipeError:  # our reader went away (`| head`): stop quietly, as if by SIGPIPE
+        from mpconform.runners.console import silence
+
+        silence(sys.stdout)
+        return 141
     except OSError as exc:  # a file that cannot be read or written
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"mpconform: {where}{exc.strerror or exc}", file=sys.stderr)

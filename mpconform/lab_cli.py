@@ -9,10 +9,17 @@ DEFAULT_STATE = ".mpconform-lab"
 
 
 def _up(args) -> int:
-    from mpconform.runners.lab import Lab, parse_boards
+    import signal
+
+    from mpconform.runners.lab import Lab, Stopped, parse_boards
 
     lab = Lab(Path(args.state))
-    coordinator = lab.up(args.root, parse_boards(args.boards), args.coordinator)
+    try:
+        coordinator = lab.up(args.root, parse_boards(args.boards), args.coordinator)
+    except Stopped as stop:
+        print(f"mpconform: lab up stopped by {signal.Signals(stop.signum).name}; what it had started is stopped",
+              file=sys.stderr)
+        return 128 + stop.signum
     for name in lab.read()["places"]:
         print(f"mpconform: place {name}", file=sys.stderr)
     print(f"LG_COORDINATOR={coordinator}")

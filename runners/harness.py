@@ -15,7 +15,7 @@ from mpconform.generator.manifest import decide, explain_requirements
 
 from .base import Execution, Runner
 from .bounded import clip_text
-from .matching import describe_mismatch, lines_of, matches
+from .matching import describe_mismatch, exit_status_problem, lines_of, matches
 from .probe import FeatureProbe
 from .results import Result
 
@@ -120,6 +120,9 @@ def classify(
         why = explain_requirements(test, features or {}, manifest_features or {})
         if why:
             detail += "\n" + why
+    bad_exit = exit_status_problem(expected, ex.exit_code) if outcome in ("pass", "fail") else ""
+    if bad_exit:  # the output may be right, and the port still did not end as the test does
+        outcome, detail = "fail", f"{detail}\n{bad_exit}" if detail else bad_exit
     if test["status"] == "xfail":
         why = test["reason"] + (f" ({test['issue']})" if test.get("issue") else "")
         if outcome == "pass":

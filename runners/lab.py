@@ -8,11 +8,16 @@
   as a NetworkSerialPort (raw TCP).
 
 Places `<profile>-<k>` (tag profile=<profile>) match one board each. Every process
-started runs in its own session and is recorded (pid = process group) in the state
-directory, so `down` stops exactly those and their children (the exporter's ser2net)."""
+started runs in its own session and is recorded in the state directory with its start
+time (pid = process group), and carries the lab's id in its environment, inherited by
+what it starts; `down` signals only processes proven its own by one or the other (a
+recorded pid now given to another process is left alone). The coordinator keeps its
+places in a folder of its own, which `down` removes. A signal (SIGINT, SIGTERM, SIGHUP)
+during `up` stops what it had started."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,18 +25,68 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import yaml
 
-from mpconform.generator.atomicfile import pid_alive
+from mpconform.generator.procid import is_running, start_time
 
 from .base import RunnerError
 from .labgrid_place import LabClient
 
 EXPORTER = "mpconform-lab"
 START_S = 15.0
+MAX_BOARDS = 64  # each board is a process or an emulator, and a place at the coordinator
+RECORD_BYTES = 1 << 20
+LAB_ENV = "MPCONFORM_LAB"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """`lab up` was stopped by a signal; what it had started is stopped too."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _StopSignals:
+    """SIGTERM and SIGHUP stop `up` as Ctrl-C does, so its cleanup runs; a signal that
+    comes while a process is being started and recorded waits until it is recorded;
+    later signals cannot break off the cleanup."""
+
+    def __init__(self):
+        self.came: list[int] = []
+        self.holding = False
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = {sig: signal.signal(sig, self._handle) for sig in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, _frame):
+        self.came.append(signum)
+        if len(self.came) == 1 and not self.holding:
+            raise Stopped(signum)
+
+    @contextlib.contextmanager
+    def hold(self):
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if len(self.came) == 1:  # it came while held: stop now
+            self.came.append(self.came[0])
+            raise Stopped(self.came[0])
 
 
 def _free_port() -> int:
@@ -51,50 +106,127 @@ def parse_boards(text: str) -> list[tuple[str, int]]:
     out = []
     for part in text.split(","):
         profile, sep, count = part.strip().partition(":")
-        if not profile or (sep and not count.isdigit()) or (sep and int(count) < 1):
+        if not profile or (sep and not (count.isascii() and count.isdigit())) or (sep and int(count) < 1):
             raise RunnerError(f"--boards: expected PROFILE:N[,PROFILE:N], got {text!r}")
         out.append((profile, int(count) if sep else 1))
+    total = sum(n for _, n in out)
+    if total > MAX_BOARDS:
+        shown = str(total) if len(str(total)) <= 12 else f"{str(total)[:12]}... ({len(str(total))} digits)"
+        raise RunnerError(f"--boards: at most {MAX_BOARDS} boards in one lab, got {shown}")
     return out
+
+
+def _problem(record) -> str:
+    """What is wrong with a lab record read from lab.json, or "" when it is one."""
+    if not isinstance(record, dict):
+        return f"expected an object, got {type(record).__name__}"
+    if not isinstance(record.get("coordinator"), (str, type(None))) or "coordinator" not in record:
+        return "coordinator: expected HOST:PORT"
+    if not isinstance(record.get("own_coordinator"), bool):
+        return "own_coordinator: expected true or false"
+    if not isinstance(record.get("lab", ""), str):
+        return "lab: expected a string"
+    places = record.get("places")
+    if not isinstance(places, list) or not all(isinstance(p, str) for p in places):
+        return "places: expected a list of names"
+    processes = record.get("processes")
+    if not isinstance(processes, list):
+        return "processes: expected a list"
+    for i, p in enumerate(processes):
+        if not isinstance(p, dict):
+            return f"processes[{i}]: expected an object"
+        pid, start, argv = p.get("pid"), p.get("start"), p.get("argv")
+        if not isinstance(p.get("name"), str):
+            return f"processes[{i}].name: expected a string"
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            return f"processes[{i}].pid: expected a process id, got {json.dumps(pid)[:40]}"
+        if start is not None and (not isinstance(start, int) or isinstance(start, bool)):
+            return f"processes[{i}].start: expected a start time, got {json.dumps(start)[:40]}"
+        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            return f"processes[{i}].argv: expected a list of strings"
+    return ""
+
+
+def _ours(p: dict) -> bool:
+    """Whether a recorded process still runs and is the one `up` started (its pid alone
+    may since belong to another process)."""
+    return is_running(p["pid"], p.get("start"), p.get("argv"))
 
 
 class Lab:
     def __init__(self, state: Path):
         self.state = Path(state)
         self.pids_file = self.state / "lab.json"
+        self._stops = _StopSignals()
 
     # -- bookkeeping -----------------------------------------------------------------
     def read(self) -> dict:
         try:
-            return json.loads(self.pids_file.read_text())
-        except (OSError, ValueError):
+            with self.pids_file.open("rb") as fh:
+                raw = fh.read(RECORD_BYTES + 1)
+        except FileNotFoundError:
             raise RunnerError(f"no lab recorded in {self.state} (start one with `mpconform lab up --state {self.state}`)") \
                 from None
+        except OSError as exc:
+            raise RunnerError(f"{self.pids_file}: cannot read: {exc.strerror}") from None
+        why = "larger than a lab record can be" if len(raw) > RECORD_BYTES else ""
+        record = None
+        if not why:
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                why = "not UTF-8 text"
+            except ValueError as exc:
+                why = f"not JSON: {exc}"
+            except RecursionError:
+                why = "nested too deeply"
+        why = why or _problem(record)
+        if why:
+            raise RunnerError(f"{self.pids_file}: not a lab record written by `mpconform lab up` ({why}); "
+                              "remove it if no lab runs there")
+        return record
 
     def _save(self, record: dict) -> None:
         self.pids_file.write_text(json.dumps(record, indent=1))
 
     def _spawn(self, record: dict, name: str, argv: list[str], cwd: Path | None = None) -> subprocess.Popen:
         log = open(self.state / f"{name}.log", "wb")
-        proc = subprocess.Popen(argv, cwd=cwd or self.state, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        log.close()
-        record["processes"].append({"name": name, "pid": proc.pid, "argv": argv})
-        self._save(record)
+        # a signal now would leave a process started but not recorded: it waits until it is
+        with log, self._stops.hold():
+            proc = subprocess.Popen(argv, cwd=cwd or self.state, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, LAB_ENV: record["lab"]})
+            record["processes"].append({"name": name, "pid": proc.pid, "start": start_time(proc.pid), "argv": argv})
+            self._save(record)
         return proc
+
+    @property
+    def coordinator_dir(self) -> Path:
+        """Where the coordinator we start keeps its places (places.yaml): `down` removes it."""
+        return self.state / "coordinator"
 
     # -- up ------------------------------------------------------------------------
     def up(self, root: Path, boards: list[tuple[str, int]], coordinator: str | None) -> str:
+        """Start the lab; a failure or a stop signal half-way stops what was started."""
+        with self._stops:
+            return self._up(root, boards, coordinator)
+
+    def _up(self, root: Path, boards: list[tuple[str, int]], coordinator: str | None) -> str:
         self.state.mkdir(parents=True, exist_ok=True)
-        if self.pids_file.exists() and any(pid_alive(p["pid"]) for p in self.read().get("processes", [])):
+        if self.pids_file.exists() and any(_ours(p) for p in self.read()["processes"]):
             raise RunnerError(f"a lab is already up in {self.state}; `mpconform lab down --state {self.state}` first")
         runners = {profile: _runner_of(root, profile) for profile, _ in boards}
-        record = {"coordinator": coordinator, "own_coordinator": coordinator is None, "processes": [], "places": []}
+        record = {"lab": uuid.uuid4().hex, "coordinator": coordinator, "own_coordinator": coordinator is None,
+                  "processes": [], "places": []}
         self._save(record)
         try:
             if coordinator is None:
                 port = _free_port()
                 coordinator = record["coordinator"] = f"127.0.0.1:{port}"
-                self._spawn(record, "coordinator", [_tool("labgrid-coordinator"), "-l", coordinator])
+                shutil.rmtree(self.coordinator_dir, ignore_errors=True)  # left by a lab that was killed
+                self.coordinator_dir.mkdir()
+                self._spawn(record, "coordinator", [_tool("labgrid-coordinator"), "-l", coordinator],
+                            cwd=self.coordinator_dir)
                 _wait_port(port, "labgrid-coordinator", self.state / "coordinator.log", connect=True)
             client = LabClient.get(coordinator)  # also: is the coordinator reachable at all?
             try:
@@ -204,6 +336,10 @@ class Lab:
         rest = [p for p in record["processes"] if p["name"] != "exporter"]
         for group, sig in ((exporter, signal.SIGINT), (rest, signal.SIGTERM)):
             stopped += _stop_groups(group, sig)
+        if record.get("lab"):
+            _stop_tagged(record["lab"])  # what they started outside their groups (a relay's board)
+        if record["own_coordinator"]:
+            shutil.rmtree(self.coordinator_dir, ignore_errors=True)
         self.pids_file.unlink(missing_ok=True)
         return stopped
 
@@ -226,9 +362,10 @@ def group_alive(pgid: int) -> bool:
 
 
 def _stop_groups(processes: list[dict], sig: int) -> list[str]:
-    """`sig` to each recorded process group, SIGKILL what is left after 5 s; the names
-    of those that were still there."""
-    alive = [p for p in processes if group_alive(p["pid"])]
+    """`sig` to each recorded process group whose leader is still the process recorded,
+    SIGKILL what is left of those groups after 5 s; the names of those that were still
+    there. (While a group has members its id is never given to another process.)"""
+    alive = [p for p in processes if _ours(p)]
     for p in alive:
         try:
             os.kill(p["pid"], sig)  # the leader: labgrid's processes take SIGINT as Ctrl-C
@@ -249,6 +386,33 @@ def _stop_groups(processes: list[dict], sig: int) -> list[str]:
             time.sleep(0.1)
             _reap(p["pid"])
     return [p["name"] for p in alive]
+
+
+def _tagged(lab: str) -> list[int]:
+    needle = f"{LAB_ENV}={lab}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _stop_tagged(lab: str) -> None:
+    """SIGKILL every process left that carries this lab's id, and wait until they are gone."""
+    deadline = time.monotonic() + 5
+    while True:
+        left = [pid for pid in _tagged(lab) if start_time(pid) is not None]
+        if not left or time.monotonic() > deadline:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        time.sleep(0.05)
 
 
 def _reap(pid: int) -> None:

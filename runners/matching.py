@@ -57,3 +57,29 @@ def marker_line_end(buffer: bytes | bytearray, marker: bytes, start: int) -> int
         return -1
     newline = buffer.find(b"\n", at + len(marker))
     return newline + 1 if newline >= 0 else -1
+
+
+TRACEBACK_HEAD = "Traceback (most recent call last):"
+
+
+def ends_in_traceback(expected: list[str]) -> bool:
+    """Whether the expected output ends the way an uncaught exception ends a program: a
+    traceback header, its indented `File` lines (or the wildcard line), and last the
+    exception line. (sys.print_exception() at the very end looks the same.)"""
+    heads = [i for i, e in enumerate(expected) if e.replace("\\", "") == TRACEBACK_HEAD]
+    if not heads or heads[-1] >= len(expected) - 1:
+        return False
+    body, last = expected[heads[-1] + 1:-1], expected[-1]
+    return all(e == WILDCARD_LINE or e[:1].isspace() for e in body) and not last[:1].isspace()
+
+
+def exit_status_problem(expected: list[str], exit_code: int | None) -> str:
+    """Why the port's exit status is wrong for this test, or "" when it is right (or the
+    runner has none). A program that ends normally exits 0; one whose expected output
+    ends in a traceback may end by an uncaught exception, which exits 1."""
+    if exit_code is None or exit_code == 0:
+        return ""
+    if exit_code == 1 and ends_in_traceback(expected):
+        return ""
+    wanted = "0, or 1 for its uncaught exception" if ends_in_traceback(expected) else "0: the test ends normally"
+    return f"the port exited with status {exit_code} (expected {wanted})"

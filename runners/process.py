@@ -1,6 +1,7 @@
 """Run one test as one local process: the mechanics shared by runners that start a
-process per test (unix binary, node for WebAssembly). Kills the whole process group
-on timeout or close, and reports death by signal as a crash."""
+process per test (unix binary, node for WebAssembly). When a test ends - normally, by
+timeout, or on close - everything it started goes with it (runners/proctree.py);
+death by signal is reported as a crash."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from .base import Execution, Runner, RunnerError
 from .bounded import HEAD_BYTES, BoundedOutput
 from .matching import marker_line_end
+from .proctree import end_tree, environment, forget, new_tag, wait_unreaped
 
 
 class ProcessRunner(Runner):
@@ -30,6 +32,7 @@ class ProcessRunner(Runner):
     def run_process(self, command: list[str], cwd: Path, timeout_s: float) -> tuple[Execution, int | None]:
         """Execution of `command` (output decoded), and its raw exit status."""
         start = time.monotonic()
+        tag = new_tag()
         try:
             proc = subprocess.Popen(
                 command,
@@ -37,18 +40,18 @@ class ProcessRunner(Runner):
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # so a timeout can kill the whole process group
+                start_new_session=True,  # its process group: killed whole when the test ends
+                env=environment(tag),
             )
         except OSError as exc:
+            forget(tag)
             raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
         self._running.add(proc)
         try:
             out, timed_out = _read_bounded(proc, start + timeout_s)
-        except BaseException:  # an interrupt: the process must not outlive us
-            kill_group(proc)
+        finally:  # normal end, timeout or an interrupt: nothing it started outlives it
+            end_tree(proc, tag)
             proc.wait()
-            raise
-        finally:
             self._running.discard(proc)
             proc.stdout.close()
         crashed = ""
@@ -77,10 +80,12 @@ def run_interactive(
     until the output holds `after`, then its `send` characters go in order, Ctrl-C as
     SIGINT to the test's process group and the rest on its stdin."""
     start = time.monotonic()
+    tag = new_tag()
     try:
         proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True, env=environment(tag))
     except OSError as exc:
+        forget(tag)
         raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
     running = running if running is not None else set()
     running.add(proc)  # so the runner's close() kills it too
@@ -90,6 +95,7 @@ def run_interactive(
     searched = 0
     deadline = start + timeout_s
     timed_out = False
+    read_all = False
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
         try:
@@ -102,6 +108,7 @@ def run_interactive(
                     continue
                 chunk = os.read(proc.stdout.fileno(), READ_CHUNK)
                 if not chunk:
+                    read_all = True
                     break
                 if len(out) < HEAD_BYTES:  # markers are looked for in the head only
                     out += chunk
@@ -113,18 +120,11 @@ def run_interactive(
                         break
                     searched = end
                     _deliver(proc, todo.pop(0)[1])
-        except BaseException:
-            kill_group(proc)  # an interrupt: the process must not outlive us
-            raise
-        finally:
-            if timed_out:
-                kill_group(proc)
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()) if not timed_out else None)
-            except subprocess.TimeoutExpired:
-                kill_group(proc)
-                proc.wait()
-                timed_out = True
+        finally:  # normal end, timeout or an interrupt: nothing it started outlives it
+            if read_all and not wait_unreaped(proc, max(0.1, deadline - time.monotonic())):
+                timed_out = True  # closed its output but goes on running
+            end_tree(proc, tag)
+            proc.wait()
             running.discard(proc)
             for stream in (proc.stdin, proc.stdout):
                 try:
@@ -158,7 +158,7 @@ def _deliver(proc: subprocess.Popen, text: str) -> None:
 
 def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]:
     """Read the process's output as it comes, keeping a bounded head and tail, until it
-    ends (and closes its output) or the deadline passes; then it is killed."""
+    ends (and closes its output) or the deadline passes (then it timed out)."""
     out = BoundedOutput()
     fd = proc.stdout.fileno()
     with selectors.DefaultSelector() as sel:
@@ -166,8 +166,6 @@ def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                kill_group(proc)
-                proc.wait()
                 return out.getvalue(), True
             if not sel.select(min(left, 0.5)):
                 continue
@@ -175,13 +173,8 @@ def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]
             if not chunk:
                 break
             out.add(chunk)
-    try:
-        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:  # closed its output but goes on running
-        kill_group(proc)
-        proc.wait()
-        return out.getvalue(), True
-    return out.getvalue(), False
+    # it closed its output; has it ended too? (left unreaped: the caller ends its tree first)
+    return out.getvalue(), not wait_unreaped(proc, max(0.1, deadline - time.monotonic()))
 
 
 def signal_name(number: int) -> str:

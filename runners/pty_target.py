@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .base import RunnerError
 from .process import kill_group, stop_then_kill
+from .proctree import become_subreaper, sweep
 from .targets import Target
 
 READY_TIMEOUT_S = 10.0
@@ -116,6 +117,7 @@ class Relay:
             kill_group(self.board)
             self.board.wait()
             self.board = None
+            sweep(None)  # what the board's process started outside its group goes with it
         if self.board_fd is not None:
             os.close(self.board_fd)
             self.board_fd = None
@@ -144,6 +146,7 @@ class Relay:
     def run(self) -> None:
         for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.on_signal)
+        become_subreaper()  # orphans of the board's processes come here, to be stopped with it
         try:
             self.power_on()
             self.plug()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,23 @@ def progress_log_path(json_path: Path) -> Path:
     return log if log != json_path else json_path.with_suffix(".progress.jsonl")
 
 
+def distinct_targets(named: list[tuple[str, Path]]) -> list[Path]:
+    """The files a run writes, refused when two of them are one file (a run would lock,
+    write and replace it twice): that is a command line that cannot work."""
+    seen: dict[object, tuple[str, Path]] = {}
+    for what, path in named:
+        try:
+            st = os.stat(path)
+            key: object = (st.st_dev, st.st_ino)  # hard links too
+        except OSError:
+            key = os.path.realpath(path)
+        if key in seen:
+            first, first_path = seen[key]
+            raise UsageError(f"{what} {path} and {first} {first_path} are one file; give each its own")
+        seen[key] = (what, path)
+    return [path for _, path in named]
+
+
 def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted,
     128 + the signal when stopped by SIGINT, SIGTERM or SIGHUP)."""
@@ -136,7 +154,9 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     if opts.select and not suite.tests(_selector(opts.select)):  # a typo in CI must not end "0 passed"
         raise UsageError(f"-k {' -k '.join(opts.select)}: matches none of the {len(suite.tests())} behaviours "
                          f"of port {port}; nothing was run")
-    outputs = [p for p in (opts.json_path, opts.json_path and progress_log_path(opts.json_path), opts.junit_path) if p]
+    named = [("--json", opts.json_path), ("--json's progress log", opts.json_path and progress_log_path(opts.json_path)),
+             ("--junit", opts.junit_path)]
+    outputs = distinct_targets([(what, Path(p)) for what, p in named if p])
     for path in outputs:
         check_writable(path)
     with contextlib.ExitStack() as held:
@@ -165,13 +185,15 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             wanted = {t["id"] for t in selected}
             resumed_from, kept = read_log(opts.resume_path, port)
             previous = {k: r for k, r in kept.items() if k in wanted}
-            print(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
-                  f"{len(selected) - len(previous)} to run")
+            reporter.say(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
+                         f"{len(selected) - len(previous)} to run")
             state.results = dict(previous)
         timeout = suite.timeout_s(opts.timeout_s)
-        runner = make_runner(suite, opts.runner_overrides, jobs=opts.jobs, devices=opts.devices, places=opts.places)
+        # never more at once than there are tests to run (each instance of a pool is an emulator)
+        wanted_jobs = min(opts.jobs, max(1, len(selected) - len(previous)))
+        runner = make_runner(suite, opts.runner_overrides, jobs=wanted_jobs, devices=opts.devices, places=opts.places)
         # a pool deals the suite out to all its instances at once
-        jobs = runner.max_parallel if isinstance(runner, RunnerPool) else opts.jobs
+        jobs = runner.max_parallel if isinstance(runner, RunnerPool) else wanted_jobs
         with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
             opened.callback(runner.close)  # also when open() itself is interrupted
             own = suite.snapshot(Path(tmp))
@@ -260,7 +282,7 @@ def _finish(root, port, suite, opts, runner, selected, previous, state, implemen
         write_junit(opts.junit_path, doc)
     reporter.finish(results, interrupted=incomplete)
     if aborted:
-        print(f"mpconform: run stopped: {aborted}")
+        reporter.say(f"mpconform: run stopped: {aborted}")
         return 2
     if stops.exit_status is not None:
         return stops.exit_status

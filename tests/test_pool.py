@@ -56,8 +56,18 @@ def test_two_pty_boards_give_the_results_of_one(tmp_path):
     assert ran == sorted(r["id"] for r in pooled["results"] if r["outcome"] != "skip")
 
 
+def _profile_outcomes(port: str) -> dict:
+    """What a run of the port without incident gives, as its profile decides it: a run
+    that ends with exit 0 has only expected outcomes, so each test passes, is skipped
+    or is an expected failure exactly as its manifest status says. (Not a second run as
+    the reference: a single board on a loaded machine may lose its line once, and that
+    says nothing about the pool.)"""
+    manifest = json.loads((ROOT / "suites" / port / "manifest.json").read_text())
+    return {t["id"]: {"run": "pass", "skip": "skip", "xfail": "xfail"}[t["status"]] for t in manifest["tests"]}
+
+
 def test_an_instance_killed_mid_run_loses_no_result(tmp_path):
-    _, clean = _run(tmp_path, "clean", "unix-pty")
+    clean = _profile_outcomes("unix-pty")
     out = tmp_path / "pooled.json"
     with background_run("unix-pty", "-j", "2", out=out) as proc:
         wait_for_results(out, 20)
@@ -67,7 +77,7 @@ def test_an_instance_killed_mid_run_loses_no_result(tmp_path):
         output, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, output
     pooled = json.loads(out.read_text())
-    assert _outcomes(pooled) == _outcomes(clean)
+    assert _outcomes(pooled) == clean
     # The instance either brings its board back (the pty target restarts its relay) or
     # is dropped and its test runs on the other one; either way nothing is lost.
     targets = pooled["provenance"]["targets"]
