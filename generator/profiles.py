@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from mpconform.generator.manifest import FeatureState, Status, decide
+from mpconform.generator.manifest import PROFILE, FeatureState, LimitState, Status, decide
 
 from .errors import SourceError, SourceErrors, UnknownPort
 from .spec import Behaviour, Spec
@@ -21,6 +21,7 @@ def behaviour_entry(behaviour: Behaviour) -> dict:
         "id": behaviour.id,
         "requires": list(behaviour.requires),
         "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
+        **({"needs": dict(behaviour.needs)} if behaviour.needs else {}),
     }
 
 
@@ -36,12 +37,16 @@ class Profile:
     settings: dict[str, dict] = field(default_factory=dict)  # feature -> {enabled, reason}, as written
     expect_firmware: dict | None = None  # a run against other firmware stops before it starts
     extends: str | None = None  # the port whose profile this one starts from (its C scaffold is that port's)
+    limits: dict[str, dict] = field(default_factory=dict)  # limit -> {value, reason}, as written
 
     def feature_enabled(self, name: str) -> bool:
         return name not in self.disabled
 
     def feature_states(self) -> dict[str, FeatureState]:
         return {name: FeatureState(False, "profile", why) for name, why in self.disabled.items()}
+
+    def limit_states(self) -> dict[str, LimitState]:
+        return {name: LimitState(s["value"], PROFILE, s["reason"]) for name, s in self.limits.items()}
 
     def status(self, behaviour: Behaviour, states: dict[str, FeatureState] | None = None) -> Status:
         """The behaviour's status on this port (`states`: feature_states(), when the caller
@@ -50,6 +55,7 @@ class Profile:
             behaviour_entry(behaviour),
             self.feature_states() if states is None else states,
             self.expectations,
+            limits=self.limit_states(),
         )
 
 
@@ -108,6 +114,9 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
             errors.append(doc.error(("features", name), f"unknown feature '{name}'"))
         elif not setting["enabled"]:
             disabled[name] = setting["reason"]
+    for name in data.get("limits", {}):
+        if name not in spec.limits:
+            errors.append(doc.error(("limits", name), f"unknown limit '{name}'"))
     errors += option_errors(doc, data["runner"]["name"], data["runner"].get("options", {}))
     ids = {b.id: b for b in spec.behaviours}
     profile = Profile(
@@ -121,6 +130,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
         settings={name: dict(setting) for name, setting in data.get("features", {}).items()},
         expect_firmware=dict(data["expect_firmware"]) if data.get("expect_firmware") else None,
         extends=doc.data.get("extends"),
+        limits={name: dict(s) for name, s in data.get("limits", {}).items()},
     )
     for bid in list(profile.expectations):
         if bid not in ids:
@@ -150,6 +160,9 @@ def merge_profiles(base: dict, child: dict) -> dict:
         "features": {**base.get("features", {}), **child.get("features", {})},
         "expectations": {**base.get("expectations", {}), **child.get("expectations", {})},
     }
+    limits = {**base.get("limits", {}), **child.get("limits", {})}
+    if limits:
+        merged["limits"] = limits
     firmware = child.get("expect_firmware", base.get("expect_firmware"))
     if firmware:
         merged["expect_firmware"] = firmware

@@ -16,7 +16,7 @@ from mpconform.generator.manifest import decide, explain_requirements
 from .base import Execution, Runner
 from .bounded import clip_text
 from .matching import describe_mismatch, lines_of, matches
-from .probe import FeatureProbe
+from .probe import LIMIT, FeatureProbe
 from .results import Result
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -35,6 +35,7 @@ class Suite:
     directory: Path
     manifest: dict
     features_in_force: dict = field(default_factory=dict)  # name -> FeatureState, set by the run
+    limits_in_force: dict = field(default_factory=dict)  # name -> LimitState, set by the run
 
     @classmethod
     def load(cls, directory: Path) -> Suite:
@@ -76,11 +77,16 @@ class Suite:
         return [t for t in self.manifest["tests"] if select is None or select(t)]
 
     def feature_probes(self) -> list[FeatureProbe]:
-        return [
-            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""))
+        features = [
+            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""), tuple(f.get("implies", ())),
+                         f.get("probe_output_tells", ""))
             for name, f in self.manifest.get("features", {}).items()
             if f.get("probe")
         ]
+        limits = [FeatureProbe(name, lim["probe"], implies=tuple(lim.get("requires", ())), kind=LIMIT,
+                               up_to=lim["measures_up_to"])
+                  for name, lim in self.manifest.get("limits", {}).items()]
+        return features + limits
 
     def decided(self, tests: list[dict], features: dict, *, can_interact: bool, runner_name: str,
                 docs_release: str | None = None) -> list[dict]:
@@ -89,7 +95,7 @@ class Suite:
         out = []
         for t in tests:
             status = decide(t, features, expectations, can_interact=can_interact, runner_name=runner_name,
-                            docs_release=docs_release)
+                            docs_release=docs_release, limits=self.limits_in_force)
             out.append({**t, "status": status.kind, "reason": status.reason, "issue": status.issue})
         return out
 
@@ -103,7 +109,8 @@ def _tail(output: str) -> str:
 
 
 def classify(
-    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None
+    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None,
+    limits: dict | None = None,
 ) -> tuple[str, str]:
     """(outcome, detail) for one execution; `detail` is empty only for a pass."""
     if ex.error:
@@ -116,7 +123,7 @@ def classify(
         outcome, detail = "pass", ""
     else:
         outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test["match"])
-        why = explain_requirements(test, features or {}, manifest_features or {})
+        why = explain_requirements(test, features or {}, manifest_features or {}, limits)
         if why:
             detail += "\n" + why
     if test["status"] == "xfail":
@@ -135,7 +142,8 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
     timeout = test.get("timeout_s") or timeout_s
     steps = tuple((s["after"], s["send"]) for s in test.get("interact") or ())
     ex = runner.execute(script, timeout, interact=steps) if steps else runner.execute(script, timeout)
-    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}))
+    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}),
+                               suite.limits_in_force)
     if ex.note:
         detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
     return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))

@@ -43,7 +43,7 @@
  * OFF: the firmware is built without MICROPY_COMP_CONST: const() is an ordinary function
  *   (imported from micropython, not a builtin) and nothing is folded; `_X = const(1)` still
  *   binds _X in globals and a later `X = 9` changes what functions see
- * skips 22 behaviour(s); APIs gone or partial: const
+ * skips 20 behaviour(s); APIs gone or partial: const
  */
 #define MICROPY_COMP_CONST (0)
 #define MICROPY_COMP_CONST_FOLDING (0)
