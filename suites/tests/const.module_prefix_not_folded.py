@@ -6,4 +6,4 @@ print('_M' in globals(), _M)
 # behaviour: 'const.module_prefix_not_folded'
 # doc: 'const(expr)': '``micropython.const()`` (with module prefix)'
 # claim: 'Assigning an underscore name from micropython.const(...) is not folded, so the name lands in globals() like any variable.'
-# requires: 'const, micropython_module'
+# requires: 'micropython_module'
