@@ -133,6 +133,25 @@ BODY
 _run(NAME, _probe, NEEDS)
 """
 
+# A probe sent on its own (the port had too little heap for more): no _run, whose work
+# (implications, garbage) the host has done. The least a port must compile.
+ALONE = """\
+try:
+    import micropython
+except ImportError:
+    micropython = None
+def _probe():
+BODY
+print('mpconform-feature-begin', NAME)
+try:
+    r = _probe()
+except ImportError as e:
+    r = (False, 'ImportError ' + repr(e.args))
+except BaseException as e:
+    r = (None, repr(e))
+print('mpconform-feature-end', NAME, repr(r))
+"""
+
 
 @dataclass(frozen=True)
 class FeatureProbe:
@@ -165,17 +184,31 @@ def program(features: list[FeatureProbe], identity: bool = True, known: dict | N
     """The probe program for `features`; `known`: earlier answers (name -> True/False/None)
     that the implications of these probes may need."""
     parts = [IDENTITY] if identity else ["import sys\n"]
-    parts.append("_known = " + repr(dict(sorted((known or {}).items()))) + "\n")
-    parts.append(BASE)
+    alone = len(features) == 1
+    if not alone:
+        parts.append("_known = " + repr(dict(sorted((known or {}).items()))) + "\n")
+        parts.append(BASE)
     used = "".join(f.body for f in features)
     parts += [text for name, text in HELPERS.items() if re.search(r"\b" + name + r"\b", used)]
     for f in features:
         body = _indent(f.body)
         if f.kind == LIMIT:
             body = f"    UP_TO = {int(f.up_to)}\n" + body
-        parts.append(ONE_PROBE.replace("NAME", repr(f.name)).replace("NEEDS", repr(list(f.implies)))
+        parts.append((ALONE if alone else ONE_PROBE).replace("NAME", repr(f.name)).replace("NEEDS", repr(list(f.implies)))
                      .replace("BODY\n", body))
     return "".join(parts)
+
+
+def _implied(probe: FeatureProbe, answers: dict[str, Answer]) -> Answer | None:
+    """The answer what `probe` implies already gives: absent when one is absent, unknown
+    when one could not be told; None when the probe has to run."""
+    absent = [n for n in probe.implies if n in answers and answers[n].enabled is False]
+    if absent:
+        return Answer(False, f"needs {absent[0]}, which is absent")
+    unknown = [n for n in probe.implies if n in answers and answers[n].enabled is None]
+    if unknown:
+        return Answer(None, f"needs {unknown[0]}, which the probe could not tell")
+    return None
 
 
 def in_order(probes: list[FeatureProbe]) -> list[FeatureProbe]:
@@ -379,6 +412,12 @@ def _probe_in_turn(runner: Runner, script: Path, probes: list[FeatureProbe], tim
     first = True
     while batches or first:
         batch = batches.pop(0) if batches else []
+        # Derived from earlier answers, before (instead of) running.
+        derived = {p.name: a for p in batch if (a := _implied(p, answers)) is not None}
+        answers.update(derived)
+        batch = [p for p in batch if p.name not in derived]
+        if not batch and not first:
+            continue
         implied = {n for p in batch for n in p.implies}
         known = {n: a.enabled for n, a in answers.items() if n in implied}
         script.write_text(program(batch, identity=first, known=known), encoding="utf-8")
@@ -390,6 +429,8 @@ def _probe_in_turn(runner: Runner, script: Path, probes: list[FeatureProbe], tim
             if not identity:
                 identity = {"probe_error": f"{_why(ex)}: {ex.output[-500:]!r}"}
         if not batch:
+            if batches:
+                continue  # every probe of this batch was derived: on to the next
             break  # the identity alone, after every batch: nothing more to learn
         found, stuck = parse_features(ex.output, batch)
         if len(batch) > 1:

@@ -119,3 +119,46 @@ def test_without_parser_const_a_wrong_const_fails_the_narrowed_behaviours(cli, n
     assert doc["features"]["const"]["enabled"] is False
     outcomes = _outcomes(doc)
     assert {k: v for k, v in outcomes.items() if k in narrowed("const")} == dict.fromkeys(narrowed("const"), "fail")
+
+
+def _heap_wrapper(tmp_path: Path, binary: Path, heap: int) -> Path:
+    """The unix port with a heap of `heap` bytes (-X heapsize), a legitimate small port."""
+    path = tmp_path / f"micropython-heap-{heap}"
+    path.write_text(f'#!/bin/sh\nexec {binary} -X heapsize={heap} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(("heap", "outcome"), [(8192, "skip"), (12288, "pass")])
+def test_a_heap_too_small_for_a_behaviour_skips_it_with_the_measured_size(cli, native_unix, tmp_path, heap, outcome):
+    binary = _heap_wrapper(tmp_path, native_unix, heap)
+    doc = _run(cli, tmp_path, "--micropython", binary, "--detect", "-k", "const.false_guarded_code_eliminated")
+    words = doc["limits"]["heap_words"]["value"]
+    assert words is not None and words * 8 <= heap  # measured on the port: the probe fits a heap this small
+    result = doc["results"][0]
+    assert result["outcome"] == outcome, result
+    if outcome == "skip":
+        assert f"needs heap_words >= 1136; the port's is {words} (measured" in result["detail"]
+
+
+def test_a_whole_suite_on_an_8_kb_heap_has_no_false_alarm(cli, native_unix, tmp_path):
+    doc = _run(cli, tmp_path, "--micropython", _heap_wrapper(tmp_path, native_unix, 8192), "--detect")
+    assert doc["_status"] == 0 and not doc["_bad"], doc["_bad"]
+    assert not [n for n, f in doc["features"].items() if f["enabled"] is None]  # every probe fitted
+    assert doc["summary"]["pass"] >= 100
+
+
+def test_a_limit_declared_in_the_profile_decides_without_detect(cli, project_copy, tmp_path):
+    profile = project_copy / "ports" / "unix" / "port.yaml"
+    profile.write_text(profile.read_text() + "limits:\n  schedule_queue: {value: 2, reason: built with a queue of two}\n")
+    assert cli("--root", project_copy, "compile")[0] == 0
+    manifest = json.loads((project_copy / "suites" / "unix" / "manifest.json").read_text())
+    fifo = next(t for t in manifest["tests"] if t["id"] == "schedule.fifo_order")
+    assert fifo["status"] == "skip" and "the port's is 2 (declared: built with a queue of two)" in fifo["reason"]
+    out = tmp_path / "r.json"
+    cli("--root", project_copy, "run", "unix", "-k", "schedule.fifo_order", "--json", out)
+    doc = json.loads(out.read_text())
+    assert doc["results"][0]["outcome"] == "skip"  # the PyPI build has 4: the profile is what a run without --detect goes by
+    assert any("schedule_queue: profile says 2, the port's probe measured 4" in n for n in doc["feature_notes"])
+    cli("--root", project_copy, "run", "unix", "-k", "schedule.fifo_order", "--detect", "--json", out)
+    assert json.loads(out.read_text())["results"][0]["outcome"] == "pass"
