@@ -220,8 +220,9 @@ def test_implied_absence_answers_without_running_and_unknown_spreads(tmp_path):
 
 
 def test_a_probe_out_of_memory_beside_others_is_sent_again_alone(tmp_path):
-    # `_known` holds the answers given so far in this program: crowded, it "runs out of heap".
-    crowded = "if _known:\n    raise MemoryError('crowded')\nreturn True, 'alone'"
+    # `_known` holds the answers given so far in a program of several probes (a probe sent
+    # alone has none): crowded, it "runs out of heap".
+    crowded = "if globals().get('_known'):\n    raise MemoryError('crowded')\nreturn True, 'alone'"
     probes = [FeatureProbe("first", "return True, 'first'"), FeatureProbe("crowded", crowded),
               FeatureProbe("after", "return True, 'after'", implies=("crowded",))]
     with UnixRunner({}) as runner:

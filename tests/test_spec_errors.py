@@ -51,7 +51,7 @@ CASES = {
     "id_outside_api": ("id: zz_probe.second", "id: other.second", 14, r"behaviours\[1\]\.id: behaviour id must be 'zz_probe.<name>'"),
     # limits a behaviour leans on, and api requires it narrows
     "unknown_limit": (FIRST_CLAIM, FIRST_CLAIM + "        needs: {warp_core: 2}\n", 11,
-                      r"behaviours\[0\]\.needs\.warp_core: unknown limit 'warp_core' \(known limits: schedule_queue\)"),
+                      r"behaviours\[0\]\.needs\.warp_core: unknown limit 'warp_core' \(known limits: heap_words, schedule_queue\)"),
     "need_within_documented_minimum": (
         FIRST_CLAIM, FIRST_CLAIM + "        requires: [scheduler, time_sleep_ms]\n        needs: {schedule_queue: 1}\n", 12,
         r"needs\.schedule_queue: 1 is within the documented minimum \(1\)"),
