@@ -48,7 +48,8 @@ print('mpconform-probe', 'sys_version', repr(sys.version))
 
 # Always there: the module under test, and _run, which skips a probe whose implied
 # feature is known absent (or unknown), collects garbage first (a small heap), and
-# prints the answer between markers.
+# prints the answer between markers. A probe decided by what it prints returns None:
+# only the host knows its answer, so it is not in _known.
 BASE = """\
 try:
     import micropython
@@ -80,7 +81,7 @@ def _run(name, probe, needs):
             r = (None, repr(e))
     if type(r) is tuple:
         _known[name] = r[0]
-    else:
+    elif r is not None:
         _known[name] = r
     print('mpconform-feature-end', name, repr(r))
 """
