@@ -143,3 +143,20 @@ def bench(session: nox.Session) -> None:
         session.log("qemu-microbit rows skipped: qemu-system-arm is not installed (mpconform install qemu, or apt-get)")
         args.append("--no-qemu")
     session.run("python", "benchmarks/bench.py", *args)
+
+
+@nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """The interactive behaviours and tests again and again beside two busy processes
+    (tools/soak.py): the timing of what is sent while a test runs must not depend on load.
+    `nox -s soak -- --rounds N` changes the count (default 100)."""
+    session.install("-e", ".[test]")
+    session.run("mpconform", "install", "qemu")
+    rounds = list(session.posargs) or ["--rounds", "100"]
+    commands = ["mpconform", "run", "unix", "-k", "kbd_intr.*", "---",
+                "mpconform", "run", "unix-pty", "-k", "kbd_intr.*", "-k", "heap_lock.repl_forces_unlock", "---",
+                "pytest", "-q", "-p", "no:cacheprovider", "tests/test_interact.py",
+                "tests/test_detect.py::test_unix_runner_delivers_ctrl_c_as_a_terminal_would"]
+    if shutil.which("qemu-system-arm"):
+        commands += ["---", "mpconform", "run", "qemu-microbit", "-k", "kbd_intr.*", "-k", "heap_lock.repl_forces_unlock"]
+    session.run("python", "tools/soak.py", *rounds, "--busy", "2", "--", *commands)

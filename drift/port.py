@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpconform.drift.docmodel import format_signature, spec_params
-from mpconform.generator.profiles import Profile, load_profile
+from mpconform.generator.profiles import Profile, load_profile, load_profile_file
 from mpconform.generator.spec import Api, Spec, load_spec
 from mpconform.runners.base import Runner, RunnerError
 from mpconform.runners.probe import probe as probe_implementation
@@ -269,10 +269,12 @@ def probe_script(spec: Spec) -> str:
             .replace("CTOR_ARGS", "{" + ", ".join(ctors) + "}"))
 
 
-def probe_port(root: Path, port: str, overrides: dict | None = None, timeout_s: float | None = None) -> PortDrift:
+def probe_port(root: Path, port: str, overrides: dict | None = None, timeout_s: float | None = None, *,
+               profile_path: Path | None = None, suite_root: Path | None = None) -> PortDrift:
+    """`profile_path`, `suite_root`: a user's own profile and where it was compiled."""
     spec = load_spec(root)
-    profile = load_profile(root, port, spec)
-    suite = open_suite(root, port)
+    profile = load_profile_file(root, profile_path, spec) if profile_path else load_profile(root, port, spec)
+    suite = open_suite(suite_root or root, port)
     runner: Runner = make_runner(suite, overrides)
     timeout = suite.timeout_s(timeout_s)
     with runner, tempfile.TemporaryDirectory(prefix="mpconform-drift-") as tmp:

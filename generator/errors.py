@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 
 class MpconformError(Exception):
-    """Bad input or a port that cannot be used: `mpconform: <message>`, exit 2."""
+    """Bad input or a port that cannot be used: `mpconform: <message>`, exit 2 (bad
+    input is exit 2 everywhere: a bad spec or profile too; 1 is kept for what a
+    command found, such as failures or stale generated files)."""
 
     exit_status = 2
 
@@ -19,8 +21,6 @@ class UsageError(MpconformError):
 @dataclass
 class SourceError(MpconformError):
     """A problem in an input file, reported as `file:line: field: message`."""
-
-    exit_status = 1  # as compile has always done for a bad spec or profile
 
     file: str
     line: int | None
@@ -34,8 +34,6 @@ class SourceError(MpconformError):
 
 class SourceErrors(MpconformError):
     """Several SourceErrors found in one pass; all are reported, nothing is written."""
-
-    exit_status = 1
 
     def __init__(self, errors: list[SourceError]):
         super().__init__("\n".join(str(e) for e in errors))

@@ -55,7 +55,8 @@ class Status:
 
 
 def profile_features(manifest_features: dict) -> dict[str, FeatureState]:
-    """The profile's word on every feature of the spec (unlisted means present)."""
+    """The profile's word on every feature of the spec (unlisted means present, unless it
+    needs a feature the profile turns off)."""
     out = {}
     for name, f in manifest_features.items():
         setting = f.get("profile")
@@ -65,7 +66,7 @@ def profile_features(manifest_features: dict) -> dict[str, FeatureState]:
             out[name] = FeatureState(True, PROFILE, setting.get("reason") or "enabled in the profile")
         else:
             out[name] = FeatureState(False, PROFILE, setting["reason"])
-    return out
+    return close_over_implies(out, manifest_features)
 
 
 def close_over_implies(states: dict[str, FeatureState], manifest_features: dict) -> dict[str, FeatureState]:
@@ -177,6 +178,7 @@ def decide(
     expectations: dict,
     *,
     can_interact: bool = True,
+    can_repl: bool = True,
     runner_name: str = "",
     docs_release: str | None = None,
     limits: dict[str, LimitState] | None = None,
@@ -190,6 +192,9 @@ def decide(
         return Status("skip", "; ".join(short))
     if test.get("interact") and not can_interact:
         return Status("skip", f"sends input while it runs, which the {runner_name or 'this'} runner cannot do")
+    if test.get("repl") and not can_repl:
+        return Status("skip", f"types at the friendly REPL after the program, which the {runner_name or 'this'} "
+                              "runner never reaches (it runs programs, not a prompt)")
     # The docs' own release when history records it, else the release the claim first held.
     since = test.get("documented") or test.get("since")
     if docs_release and since and release_key(since) > release_key(docs_release):

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from .atomicfile import write_all_or_none
 
+# Byte-code caches Python (or pip, installing the wheel) writes beside the generated
+# test programs: not generated, and not stale either.
+BYTECODE_DIR = "__pycache__"
+BYTECODE_SUFFIXES = (".pyc", ".pyo")
+
 
 @dataclass
 class Outputs:
@@ -43,9 +48,11 @@ class Outputs:
     def _extra(self, root: Path) -> set[str]:
         extra = set()
         for d in self.owned_dirs:
-            for dirpath, _, names in os.walk(root / d):
+            for dirpath, dirnames, names in os.walk(root / d):
+                dirnames[:] = [n for n in dirnames if n != BYTECODE_DIR]
                 prefix = Path(dirpath).relative_to(root).as_posix()
-                extra.update(rel for rel in (f"{prefix}/{n}" for n in names) if rel not in self.files)
+                extra.update(rel for rel in (f"{prefix}/{n}" for n in names if not n.endswith(BYTECODE_SUFFIXES))
+                             if rel not in self.files)
         return extra
 
     def write(self, root: Path) -> list[str]:

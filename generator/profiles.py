@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ def behaviour_entry(behaviour: Behaviour) -> dict:
         "requires": list(behaviour.requires),
         "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
         **({"needs": dict(behaviour.needs)} if behaviour.needs else {}),
+        **({"repl": list(behaviour.repl)} if behaviour.repl else {}),
     }
 
 
@@ -111,12 +113,17 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
     disabled = {}
     for name, setting in data.get("features", {}).items():
         if name not in spec.features:
-            errors.append(doc.error(("features", name), f"unknown feature '{name}'"))
+            errors.append(doc.error(("features", name), f"unknown feature '{name}'{did_you_mean(name, spec.features)}"))
         elif not setting["enabled"]:
             disabled[name] = setting["reason"]
     for name in data.get("limits", {}):
         if name not in spec.limits:
             errors.append(doc.error(("limits", name), f"unknown limit '{name}'"))
+    derived = derive_disabled(spec, disabled)
+    for name, setting in (doc.data.get("features") or {}).items():  # this file's own word, not a base's
+        if name in derived and name not in disabled and setting.get("enabled") is True:
+            errors.append(doc.error(("features", name, "enabled"), f"'{name}' is enabled, but it {derived[name]}"))
+    disabled.update(derived)
     errors += option_errors(doc, data["runner"]["name"], data["runner"].get("options", {}))
     ids = {b.id: b for b in spec.behaviours}
     profile = Profile(
@@ -134,7 +141,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
     )
     for bid in list(profile.expectations):
         if bid not in ids:
-            errors.append(doc.error(("expectations", bid), f"unknown behaviour '{bid}'"))
+            errors.append(doc.error(("expectations", bid), f"unknown behaviour '{bid}'{did_you_mean(bid, ids)}"))
         elif profile.status(ids[bid]).kind == "skip":
             if bid in inherited:  # the base expected it to fail; this profile does not run it at all
                 del profile.expectations[bid]
@@ -143,6 +150,27 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
     if errors:
         raise SourceErrors(errors)
     return profile
+
+
+def did_you_mean(name: str, known) -> str:
+    """`; did you mean 'x'?` for the closest known name, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def derive_disabled(spec: Spec, disabled: dict[str, str]) -> dict[str, str]:
+    """The features off because they need (imply, directly or through others) a disabled
+    one, each with a reason naming the cause: asyncio off turns asyncio_streams off."""
+    off = dict(disabled)
+    changed = True
+    while changed:
+        changed = False
+        for name, feature in spec.features.items():
+            causes = [c for c in feature.implies if c in off]
+            if name not in off and causes:
+                off[name] = f"needs {', '.join(causes)}, which the profile turns off"
+                changed = True
+    return {name: why for name, why in off.items() if name not in disabled}
 
 
 def merge_profiles(base: dict, child: dict) -> dict:

@@ -17,6 +17,8 @@ from .profiles import Profile
 from .spec import Spec, _feature_closure
 
 HOOKS_FILE = Path(__file__).parent / "templates" / "scaffold" / "hooks.yaml"
+SOURCES_FILE = Path(__file__).parent / "templates" / "scaffold" / "sources.yaml"
+SOURCE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\.c$")
 MACRO_NAME = re.compile(r"^MICROPY_[A-Z0-9_]+$")
 PORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 STUB_MARK = "mpconform-stub:"  # `bringup` looks for this to tell stubs from real code
@@ -26,6 +28,37 @@ SKELETON_NEEDS = ("compiler",)
 
 def load_hooks() -> dict[str, dict]:
     return yaml.safe_load(HOOKS_FILE.read_text(encoding="utf-8"))
+
+
+def load_sources() -> dict[str, list[str]]:
+    """Config macro -> the upstream files (beyond py/) a port compiles for it (sources.yaml)."""
+    return yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8")) or {}
+
+
+def _check_sources(spec: Spec) -> list[SourceError]:
+    """sources.yaml names macros of the spec and plain relative .c paths; so does a hook's `source`."""
+    from .yamlsource import load_yaml
+
+    errors: list[SourceError] = []
+    doc = load_yaml(SOURCES_FILE, "generator/templates/scaffold/sources.yaml")
+    known = {m["name"] for f in spec.features.values() for m in f.macros}
+    if not isinstance(doc.data, dict):
+        return [doc.error((), "must map config macro names to lists of source files")]
+    for macro, files in doc.data.items():
+        if macro not in known:
+            errors.append(doc.error((macro,), f"'{macro}' is no macro of a feature in spec/micropython.yaml"))
+        if not isinstance(files, list) or not files:
+            errors.append(doc.error((macro,), "must be a list of source files"))
+            continue
+        for i, path in enumerate(files):
+            if not isinstance(path, str) or not SOURCE_PATH.match(path):
+                errors.append(doc.error((macro, i), f"{path!r} must be a relative path to a .c file"))
+    hooks = load_yaml(HOOKS_FILE, "generator/templates/scaffold/hooks.yaml")
+    for hook, role in hooks.data.items():
+        path = role.get("source")
+        if path is not None and not (isinstance(path, str) and SOURCE_PATH.match(path)):
+            errors.append(hooks.error((hook, "source"), f"{path!r} must be a relative path to a .c file"))
+    return errors
 
 
 def check_spec(spec: Spec) -> None:
@@ -57,6 +90,7 @@ def check_spec(spec: Spec) -> None:
                 if hook not in hooks:
                     errors.append(doc.error(("apis", ai, "obligations", oi, "hook"),
                                             f"hook '{hook}' has no C role in generator/templates/scaffold/hooks.yaml"))
+    errors += _check_sources(spec)
     if errors:
         raise SourceErrors(errors)
 
@@ -135,6 +169,27 @@ def hook_plans(spec: Spec, enabled: set[str]) -> list[HookPlan]:
     return list(plans.values())
 
 
+@dataclass
+class SourcePlan:
+    path: str  # from the root of the MicroPython tree
+    why: str  # the macro or hook it is compiled for
+
+
+def source_plans(features: list[FeaturePlan], hooks: list[HookPlan]) -> list[SourcePlan]:
+    """The upstream files beyond py/ that the enabled features' macros and the hooks need compiled."""
+    sources = load_sources()
+    found: dict[str, str] = {}
+    for f in features:
+        if f.enabled:
+            for m in f.macros:
+                for path in sources.get(m.name, []):
+                    found.setdefault(path, f"{m.name} (feature {f.name})")
+    for h in hooks:
+        if h.role.get("source"):
+            found.setdefault(h.role["source"], f"{h.hook}() (hook of {', '.join(sorted({a for a, _ in h.uses}))})")
+    return [SourcePlan(path, why) for path, why in found.items()]
+
+
 def environment(env: jinja2.Environment | None = None) -> jinja2.Environment:
     from .render import environment as base_environment
 
@@ -205,13 +260,15 @@ def render_skeleton(spec: Spec, name: str, disabled: dict[str, str], env: jinja2
     env = environment(env)
     features = feature_plans(spec, disabled)
     enabled = {f.name for f in features if f.enabled}
+    hooks = hook_plans(spec, enabled)
     context = {
         "port": name,
         "description": f"{name}: a host (Linux) port scaffolded by mpconform",
         "source": "mpconform scaffold",
         "features": features,
         "enabled": enabled,
-        "hooks": hook_plans(spec, enabled),
+        "hooks": hooks,
+        "sources": source_plans(features, hooks),
         "guard": f"MPCONFORM_{name.upper()}",
     }
     files = {

@@ -64,6 +64,8 @@ class Behaviour:
     interact: tuple = ()  # ((after, send), ...): input sent while the test runs
     needs: dict = field(default_factory=dict)  # limit -> least value the program needs
     dropped: dict = field(default_factory=dict)  # api-level feature -> why this claim does not need it
+    control: str = ""  # for a "does not happen" claim: what the program shows does happen
+    repl: tuple = ()  # lines typed at the friendly REPL after the program ends
 
 
 @dataclass
@@ -143,6 +145,8 @@ class Spec:
                     **({"drop_requires": dict(b.dropped)} if b.dropped else {}),
                     "match": b.match,
                     "interact": [{"after": a, "send": s} for a, s in b.interact],
+                    "control": b.control,
+                    "repl": list(b.repl),
                     "source": b.source,
                 }
                 for b in self.behaviours
@@ -453,6 +457,8 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, known: _Kno
         interact=tuple((step["after"], step["send"]) for step in rb.get("interact", [])),
         needs=needs,
         dropped=dropped,
+        control=rb.get("control", ""),
+        repl=tuple(rb.get("repl", ())),
     )
 
 

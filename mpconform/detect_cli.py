@@ -7,9 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mpconform.generator.atomicfile import write_atomic
-
 from .argtypes import seconds
+from .portarg import Target, add_arguments, resolve
 
 STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
 
@@ -20,14 +19,15 @@ def _cmd_detect(args) -> int:
     from mpconform.runners.probe import run_probe
     from mpconform.runners.session import make_runner, open_suite
 
-    suite = open_suite(args.root, args.port)
+    target = resolve(args)
+    suite = open_suite(target.suite_root, target.port)
     overrides = {"micropython": args.micropython, "device": args.device, "firmware": args.firmware}
     runner = make_runner(suite, overrides)
     timeout = suite.timeout_s(args.timeout)
     with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
         report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
     if "probe_error" in report.identity and not any(a.enabled is not None for a in report.features.values()):
-        raise RunnerError(f"port {args.port} did not run the probe: {report.identity['probe_error']}")
+        raise RunnerError(f"port {target.port} did not run the probe: {report.identity['probe_error']}")
     limit_names = set(suite.manifest.get("limits", {}))
     limits = {n: a for n, a in report.features.items() if n in limit_names}
     report.features = {n: a for n, a in report.features.items() if n not in limit_names}
@@ -35,7 +35,7 @@ def _cmd_detect(args) -> int:
     notes = disagreements(profile, report.features)
     if args.json:
         doc = {
-            "port": args.port,
+            "port": target.port,
             "implementation": report.identity,
             "features": {
                 name: {"enabled": a.enabled, "source": "probe", "evidence": a.evidence}
@@ -59,41 +59,37 @@ def _cmd_detect(args) -> int:
         for note in notes:
             print(f"differs from the profile: {note}")
     if args.write:
-        return _write(args, report.features)
+        return _write(args.root, target, report.features, profile)
     return 0
 
 
-def _write(args, answers: dict) -> int:
-    from mpconform.generator.compiler import build
-    from mpconform.generator.errors import SourceErrors
+def _write(root: Path, target: Target, answers: dict, profile: dict) -> int:
+    """Record the answers in the profile file (the project's or the user's own, comments
+    kept) and recompile; `profile`: the features the profile gives now, base included."""
     from mpconform.reports.detected import write_detected
 
-    path = Path(args.root) / "ports" / args.port / "port.yaml"
-    before = path.read_text(encoding="utf-8")
-    after, changed = write_detected(before, answers)
+    shown = target.shown(root)
+    before = target.read_profile(root)
+    after, changed = write_detected(before, answers, {name: s.enabled for name, s in profile.items()})
     if not changed:
-        print(f"mpconform: ports/{args.port}/port.yaml already agrees with the probe", file=sys.stderr)
+        print(f"mpconform: {shown} already agrees with the probe", file=sys.stderr)
         return 0
-    write_atomic(path, after)
-    try:
-        _, _, outputs = build(args.root)
-    except SourceErrors:
-        write_atomic(path, before)  # never leave a profile the compiler rejects
-        raise
+    target.write_profile(root, after)  # compiled first: a profile the compiler rejects is never written
     for line in changed:
-        print(f"ports/{args.port}/port.yaml: {line}", file=sys.stderr)
-    written = outputs.write(args.root)
+        print(f"{shown}: {line}", file=sys.stderr)
+    written = target.recompile(root)
     print(f"mpconform: recompiled, {len(written)} file(s) changed", file=sys.stderr)
     return 0
 
 
 def register(subparsers) -> None:
     d = subparsers.add_parser("detect", help="probe a port for the features its build is configured with")
-    d.add_argument("port")
+    add_arguments(d)
     d.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
     d.add_argument("--device", metavar="URL", help="board runner: serial device or pyserial URL")
     d.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner")
     d.add_argument("--timeout", type=seconds, help="seconds the probe program may take (default: the profile's)")
     d.add_argument("--json", action="store_true", help="print the answers as JSON")
-    d.add_argument("--write", action="store_true", help="record the answers in ports/PORT/port.yaml (comments kept)")
+    d.add_argument("--write", action="store_true",
+                   help="record the answers in the profile (ports/PORT/port.yaml or --profile FILE), comments kept")
     d.set_defaults(func=_cmd_detect)

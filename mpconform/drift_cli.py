@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .argtypes import seconds
+from .portarg import add_arguments, resolve
 
 # Exit statuses: 0 no drift, 1 drift found, 2 an input could not be read / the port could not be probed.
 NO_DRIFT, DRIFT, UNREADABLE = 0, 1, 2
@@ -105,11 +106,13 @@ def _cmd_drift_port(args) -> int:
     from mpconform.drift.port import probe_port
     from mpconform.runners.base import RunnerError
 
+    target = resolve(args)
     overrides = {"micropython": args.micropython, "prelude": args.prelude, "firmware": args.firmware}
     try:
-        result = probe_port(args.root, args.port, overrides, args.timeout)
+        result = probe_port(args.root, target.port, overrides, args.timeout,
+                            profile_path=target.profile_path if target.own else None, suite_root=target.suite_root)
     except RunnerError as exc:
-        print(f"mpconform: drift port {args.port}: {exc}", file=sys.stderr)
+        print(f"mpconform: drift port {target.port}: {exc}", file=sys.stderr)
         return UNREADABLE
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=1)
@@ -173,7 +176,7 @@ def register(subparsers) -> None:
     docs.set_defaults(func=_cmd_drift_docs)
 
     port = dsub.add_parser("port", help="probe a running port's micropython module against the spec (exit 1 on drift)")
-    port.add_argument("port")
+    add_arguments(port)
     port.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
     port.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
     port.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before the probe (unix runner)")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .portarg import add_arguments, resolve
+
 
 def _cmd_export(args) -> int:
     from mpconform.runners.export import NOTE, export
     from mpconform.runners.session import open_suite
 
-    suite = open_suite(args.root, args.port)
+    target = resolve(args)
+    suite = open_suite(target.suite_root, target.port)
     note = export(suite, Path(args.dir))
     xfail = sum(v == "xfail" for v in note["exported"].values())
     print(f"mpconform: {len(note['exported'])} tests written to {args.dir} ({xfail} expected to fail), "
@@ -20,6 +23,6 @@ def _cmd_export(args) -> int:
 
 def register(subparsers) -> None:
     e = subparsers.add_parser("export", help="write a port's suite as a folder upstream's run-tests.py can run")
-    e.add_argument("port")
+    add_arguments(e)
     e.add_argument("dir", metavar="DIR", help="folder to write (empty, or an earlier export)")
     e.set_defaults(func=_cmd_export)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mpconform.generator.errors import MpconformError
+from mpconform.generator.errors import MpconformError, UsageError
 
 MARKER = Path("spec") / "micropython.yaml"
 
@@ -39,3 +39,22 @@ def find_root(explicit: str | os.PathLike | None = None) -> Path:
             return candidate
     raise RootNotFound(f"no {MARKER} in {here} or above; pass --root or set MPCONFORM_ROOT")
 
+
+
+def installed_reason(root: Path) -> str:
+    """Why `root` is an installed package rather than a checkout ("" for a checkout): a
+    wheel puts spec/, ports/ and suites/ inside the package, beside its code."""
+    root = Path(root).resolve()
+    if (root / "__init__.py").is_file():
+        return "it is the installed mpconform package"
+    if any(part in ("site-packages", "dist-packages") for part in root.parts):
+        return "it is inside an installed Python environment"
+    return ""
+
+
+def require_checkout(root: Path, what: str) -> None:
+    """Refuse to write generated files into an installed package (pip owns those files)."""
+    why = installed_reason(root)
+    if why:
+        raise UsageError(f"{what} would write into {root}, but {why}: run it in a checkout of mpconform "
+                         "(git clone ...; pip install -e .) or pass --root CHECKOUT")

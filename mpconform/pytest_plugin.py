@@ -86,13 +86,27 @@ class BehaviourItem(pytest.Item):
 
         if self.test["status"] == "skip":
             pytest.skip(self.test["reason"])
+        runner = self._runner()
+        test = self._decided_for(runner)
+        if test["status"] == "skip":
+            pytest.skip(test["reason"])
         timeout = self.suite.timeout_s(self.config.getoption("--mp-timeout"))
-        result = run_one(self.suite, self.test, self._runner(), timeout)
+        result = run_one(self.suite, test, runner, timeout)
         self.user_properties.append(("outcome", result.outcome))
         if result.outcome == "xfail":
             pytest.xfail(result.detail)
         if result.outcome != "pass":
             raise BehaviourFailure(result)
+
+    def _decided_for(self, runner) -> dict:
+        """The status as `mpconform run` decides it: the compiled one knows the profile, not
+        what this runner can do (send input while a test runs, reach the friendly REPL)."""
+        from mpconform.generator.manifest import close_over_implies, profile_features
+
+        manifest_features = self.suite.manifest.get("features", {})
+        states = close_over_implies(profile_features(manifest_features), manifest_features)
+        return self.suite.decided([self.test], states, can_interact=runner.can_interact, can_repl=runner.can_repl,
+                                  runner_name=runner.name)[0]
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, BehaviourFailure):

@@ -21,10 +21,14 @@ def register(subparsers) -> None:
     s.add_argument("--force", action="store_true", help="overwrite existing files")
     s.set_defaults(func=_cmd_scaffold)
 
-    b = subparsers.add_parser("bringup", help="the macros and hooks each failing or skipped API needs")
+    b = subparsers.add_parser("bringup", help="the macros and hooks each failing or skipped API needs, and each "
+                              "config macro's state (config, probe, what is missing)")
     b.add_argument("results", help="results JSON of `mpconform run --json`")
     b.add_argument("--port-dir", metavar="DIR",
-                   help="the port's C sources, searched for remaining stubs (default: ports/<port>/scaffold)")
+                   help="the port's sources: headers for its config, build files for what it compiles, C for "
+                        "remaining stubs (default: ports/<port>/scaffold)")
+    b.add_argument("--profile", metavar="FILE",
+                   help="your own port.yaml, for a port not in this project (its folder is the default --port-dir)")
     b.add_argument("--json", action="store_true", help="print the to-do list as JSON")
     b.set_defaults(func=_cmd_bringup)
 
@@ -73,7 +77,19 @@ def _cmd_bringup(args) -> int:
     from mpconform.runners.results import load_document
 
     doc = load_document(Path(args.results))  # the one reader of results files: errors name the file
-    todo = todo_list(args.root, doc, Path(args.port_dir) if args.port_dir else None)
+    port_dir = Path(args.port_dir) if args.port_dir else None
+    if args.profile:
+        from mpconform.generator.errors import UsageError
+
+        from .portarg import resolve
+
+        args.port = None
+        target = resolve(args)
+        if target.port != doc.get("port"):
+            raise UsageError(f"{args.results}: results of port '{doc.get('port')}', but --profile {args.profile} "
+                             f"is port '{target.port}'")
+        port_dir = port_dir or target.profile_path.parent  # `scaffold` writes port.yaml beside the sources
+    todo = todo_list(args.root, doc, port_dir)
     if args.json:
         json.dump(todo, sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -17,8 +17,10 @@ from .expectations import _yaml
 DETECTED = "detected by `mpconform detect`"
 
 
-def write_detected(text: str, answers: dict) -> tuple[str, list[str]]:
-    """The profile text with `answers` (name -> probe Answer) applied, and what changed."""
+def write_detected(text: str, answers: dict, current: dict[str, bool] | None = None) -> tuple[str, list[str]]:
+    """The profile text with `answers` (name -> probe Answer) applied, and what changed.
+    `current`: whether the profile has each feature now, with what a base profile it
+    extends says and what its disabled features turn off (default: this text alone)."""
     yaml = _yaml()
     data = yaml.load(text)
     features = data.get("features")
@@ -28,14 +30,18 @@ def write_detected(text: str, answers: dict) -> tuple[str, list[str]]:
     for name, answer in sorted(answers.items()):
         if answer.enabled is None:
             continue
-        current = features.get(name)
-        was_enabled = True if current is None else bool(current.get("enabled", True))
+        if current is not None and name in current:
+            was_enabled = current[name]
+        else:
+            entry = features.get(name)
+            was_enabled = True if entry is None else bool(entry.get("enabled", True))
         if answer.enabled == was_enabled:
             continue
-        entry = CommentedMap()
-        entry["enabled"] = answer.enabled
+        entry = features.get(name)
+        if not isinstance(entry, CommentedMap):
+            entry = features[name] = CommentedMap()
+        entry["enabled"] = answer.enabled  # in place: its style and comments stay
         entry["reason"] = f"{DETECTED}: {answer.evidence}"
-        features[name] = entry
         changed.append(f"{name}: now {'present' if answer.enabled else 'absent'} ({answer.evidence})")
     if changed and "features" not in data:
         data["features"] = features

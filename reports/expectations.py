@@ -15,10 +15,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from mpconform.generator.atomicfile import write_atomic
 from mpconform.generator.compiler import build
 from mpconform.generator.errors import MpconformError
-from mpconform.generator.profiles import unknown_port
 from mpconform.runners.results import ResultsFileError, load_document
 
 # Outcomes that mean the behaviour fails on this port; recorded as expected failures.
@@ -99,18 +97,17 @@ def update_profile_text(text: str, results: dict, source: str) -> tuple[str, Cha
     return out.getvalue(), changes
 
 
-def update_profile(root: Path, port: str, results_path: Path) -> Changes:
-    profile = root / "ports" / port / "port.yaml"
-    if not profile.is_file():
-        raise ExpectationsError(unknown_port(root, port))
-    results = read_results(results_path, port)
+def update_profile(root: Path, target, results_path: Path) -> Changes:
+    """`target` (mpconform.portarg.Target): the port, and the profile file to rewrite (the
+    project's or the user's own); it is compiled before it is written."""
+    text = target.read_profile(root)
+    results = read_results(results_path, target.port)
     try:
-        text, changes = update_profile_text(profile.read_text(encoding="utf-8"), results, Path(results_path).name)
+        text, changes = update_profile_text(text, results, Path(results_path).name)
     except YAMLError as exc:
-        raise ExpectationsError(f"{profile}: cannot parse: {exc}".replace("\n", " ")) from None
+        raise ExpectationsError(f"{target.shown(root)}: cannot parse: {exc}".replace("\n", " ")) from None
     if changes.added or changes.removed:
-        check_profile_text(root, port, text)
-        write_atomic(profile, text)
+        target.write_profile(root, text)
     return changes
 
 

@@ -36,6 +36,9 @@ class Runner(abc.ABC):
     #: Whether execute() can send input while a test runs (its `interact` steps).
     #: Behaviours that need it are skipped, with that reason, on runners that cannot.
     can_interact: ClassVar[bool] = False
+    #: Whether execute() can go on to the port's friendly REPL once the program has ended
+    #: and type lines there (a behaviour's `repl`): runners that drive a REPL can.
+    can_repl: ClassVar[bool] = False
     #: The options this runner reads (runners/options.py): profiles are checked against
     #: them and command-line overrides reach only runners that declare them. None: not
     #: declared (a plug-in written before declarations), options are passed as given.
@@ -88,4 +91,6 @@ class Runner(abc.ABC):
 
         A runner with `can_interact` also takes `interact`: ((after, send), ...) steps,
         each waiting until the output holds `after`, then sending `send` (characters
-        0-255, as bytes) the way the port's console would receive them."""
+        0-255, as bytes) the way the port's console would receive them. A runner with
+        `can_repl` also takes `repl`: lines typed at the friendly REPL once the program has
+        ended, whose output is appended to the program's."""

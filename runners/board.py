@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Execution, Runner, RunnerError
+from .friendly_repl import type_lines
 from .options import TIMEOUT, Option, kinds
 from .probe import IDENTITY, parse_identity
 from .rawrepl import PLAIN_CHUNK, PLAIN_CHUNK_DELAY_S, BoardReset, ExecTimeout, ProtocolError, RawRepl
@@ -89,6 +90,7 @@ class BoardRunner(Runner):
     name = "board"
     max_parallel = 1
     can_interact = True
+    can_repl = True  # the raw REPL is left for the friendly one and entered again
     OPTIONS = OPTIONS
 
     def __init__(self, options: dict):
@@ -188,7 +190,7 @@ class BoardRunner(Runner):
         self.ready = False
 
     # -- one test ------------------------------------------------------------------
-    def execute(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
+    def execute(self, script: Path, timeout_s: float, interact: tuple = (), repl: tuple = ()) -> Execution:
         if self.transport is None:
             self.open()
         code = script.read_bytes()
@@ -198,6 +200,11 @@ class BoardRunner(Runner):
         start = time.monotonic()
         try:
             out, err = self.repl.run(code, timeout_s, interact)
+            if repl:
+                try:
+                    out += type_lines(self.transport, repl, start + timeout_s)
+                except ReadTimeout as exc:
+                    raise ExecTimeout(out + exc.data) from None
         except ExecTimeout as exc:
             self._interrupt()
             return Execution(_decode(exc.output), None, time.monotonic() - start, timed_out=True)

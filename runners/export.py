@@ -24,6 +24,8 @@ def why_left_out(test: dict) -> str | None:
         return "its output is matched by regex, which run-tests.py does only for its own files"
     if test.get("interact"):
         return "it needs input sent while it runs"
+    if test.get("repl"):
+        return "it types at the friendly REPL after the program, which run-tests.py never enters"
     return None
 
 

@@ -89,13 +89,13 @@ class Suite:
         return features + limits
 
     def decided(self, tests: list[dict], features: dict, *, can_interact: bool, runner_name: str,
-                docs_release: str | None = None) -> list[dict]:
+                docs_release: str | None = None, can_repl: bool = False) -> list[dict]:
         """The tests with their status decided for this run's features (and docs release)."""
         expectations = self.manifest.get("expectations", {})
         out = []
         for t in tests:
-            status = decide(t, features, expectations, can_interact=can_interact, runner_name=runner_name,
-                            docs_release=docs_release, limits=self.limits_in_force)
+            status = decide(t, features, expectations, can_interact=can_interact, can_repl=can_repl,
+                            runner_name=runner_name, docs_release=docs_release, limits=self.limits_in_force)
             out.append({**t, "status": status.kind, "reason": status.reason, "issue": status.issue})
         return out
 
@@ -140,8 +140,13 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
         return Result(test["id"], test["api"], "skip", 0.0, test["reason"])
     script = suite.directory / test["file"]
     timeout = test.get("timeout_s") or timeout_s
-    steps = tuple((s["after"], s["send"]) for s in test.get("interact") or ())
-    ex = runner.execute(script, timeout, interact=steps) if steps else runner.execute(script, timeout)
+    # Only what the test needs is passed: a runner without the capability never sees the keyword.
+    extra: dict = {}
+    if test.get("interact"):
+        extra["interact"] = tuple((s["after"], s["send"]) for s in test["interact"])
+    if test.get("repl"):
+        extra["repl"] = tuple(test["repl"])
+    ex = runner.execute(script, timeout, **extra)
     outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}),
                                suite.limits_in_force)
     if ex.note:

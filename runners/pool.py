@@ -27,6 +27,7 @@ class RunnerPool(Runner):
         self.options = instances[0].options
         self.max_parallel = len(instances)
         self.can_interact = all(i.can_interact for i in instances)
+        self.can_repl = all(i.can_repl for i in instances)
         self._free: queue.Queue[Runner] = queue.Queue()
         self._lock = threading.Lock()
         self._dead: dict[int, str] = {}  # instance index -> why it was dropped
@@ -86,13 +87,13 @@ class RunnerPool(Runner):
             except queue.Empty:
                 continue
 
-    def execute(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
+    def execute(self, script: Path, timeout_s: float, **extra) -> Execution:
         note = ""
         for attempt in range(2):
             inst = self._take()
             where = self._where(inst)
             try:
-                ex = inst.execute(script, timeout_s, interact=interact) if interact else inst.execute(script, timeout_s)
+                ex = inst.execute(script, timeout_s, **extra)
             except RunnerError as exc:
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"

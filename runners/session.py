@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpconform.generator.atomicfile import WriteLock, check_writable
-from mpconform.generator.errors import UnknownPort
+from mpconform.generator.errors import UnknownPort, UsageError
 from mpconform.generator.manifest import (
     close_over_implies,
     disagreements,
@@ -146,6 +146,9 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted,
     128 + the signal when stopped by SIGINT, SIGTERM or SIGHUP)."""
     suite = open_suite(opts.suite_root or root, port)
+    if opts.select and not suite.tests(_selector(opts.select)):  # a typo in CI must not end "0 passed"
+        raise UsageError(f"-k {' -k '.join(opts.select)}: matches none of the {len(suite.tests())} behaviours "
+                         f"of port {port}; nothing was run")
     outputs = [p for p in (opts.json_path, opts.json_path and progress_log_path(opts.json_path), opts.junit_path) if p]
     for path in outputs:
         check_writable(path)
@@ -201,7 +204,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             own.features_in_force = decision.states
             own.limits_in_force = decision.limits
             tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
-                                docs_release=opts.docs_release)
+                                docs_release=opts.docs_release, can_repl=runner.can_repl)
             reporter.header(implementation, len(tests) - len(previous))
             reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
                               docs_release=opts.docs_release)

@@ -21,7 +21,7 @@ def test_yaml_alias_bomb_is_refused_at_once(project_copy):
     target = project_copy / "ports" / "unix" / "port.yaml"
     target.write_text(target.read_text() + "\nx_bomb:\n" + "".join("  " + line + "\n" for line in BOMB.splitlines()))
     proc = _compile(project_copy)  # the timeout above would stop an expanding bomb
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "alias" in proc.stderr and "ports/unix/port.yaml:" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -33,7 +33,7 @@ def test_lone_surrogate_in_a_program_is_file_and_line(project_copy):
     spec.write_text(text[:at] + 'expect: ["\\ud800"]\n' + text[at:].split("\n", 1)[1])
     line = text[:at].count("\n") + 1
     proc = _compile(project_copy)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert f"spec/apis/heap.yaml:{line}:" in proc.stderr and "surrogate" in proc.stderr
     assert "Traceback" not in proc.stderr
 

@@ -197,7 +197,7 @@ def test_a_probe_small_builds_cannot_compile_is_a_file_line_error(cli, project_c
     path.write_text(text.replace(old, f"      {probe}\n"))
     line = text[: text.index(old)].count("\n")
     status, _, err = cli("--root", project_copy, "compile")
-    assert status == 1
+    assert status == 2
     first = err.strip().splitlines()[0]
     assert first.startswith("spec/micropython.yaml:") and "features.ringio.probe" in first and message in first, err
     assert int(first.split(":")[1]) in (line, line + 1), (first, line)

@@ -130,7 +130,7 @@ def test_bad_input_is_one_line_and_exit_2(lab, tmp_path, project_copy):
     profile = project_copy / "ports" / "unix-pty" / "port.yaml"
     profile.write_text(profile.read_text().replace("answer_s: 0.5", "answer_s: soon"))
     proc = _mpconform("--root", str(project_copy), "compile")
-    assert proc.returncode == 1 and "ports/unix-pty/port.yaml:" in proc.stderr and "runner.options.answer_s" in proc.stderr
+    assert proc.returncode == 2 and "ports/unix-pty/port.yaml:" in proc.stderr and "runner.options.answer_s" in proc.stderr
     manifest = project_copy / "suites" / "unix-pty" / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"answer_s": 0.5', '"answer_s": "soon"'))
     proc = _mpconform("--root", str(project_copy), "run", "unix-pty")

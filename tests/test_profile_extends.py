@@ -59,7 +59,7 @@ def test_user_profile_without_ringio_skips_exactly_ringio(tmp_path, monkeypatch)
 def test_bad_user_profile_is_a_file_line_error(tmp_path, monkeypatch, capsys, text, message):
     monkeypatch.setenv("MPCONFORM_CACHE", str(tmp_path / "cache"))
     path = _profile(tmp_path, text)
-    assert main(["--root", str(ROOT), "run", "--profile", str(path)]) == 1
+    assert main(["--root", str(ROOT), "run", "--profile", str(path)]) == 2
     assert message in capsys.readouterr().err
 
 

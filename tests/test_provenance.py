@@ -68,5 +68,5 @@ def test_pinned_firmware_that_matches_runs(cli, project_copy):
 def test_malformed_pin_is_a_file_line_error(cli, project_copy):
     _pin(project_copy, "expect_firmware: {colour: blue}\n")
     status, _, err = cli("--root", project_copy, "compile")
-    assert status == 1
+    assert status == 2
     assert err.startswith("ports/unix/port.yaml:") and "expect_firmware" in err

@@ -36,3 +36,9 @@ def test_a_broken_port_fails_the_items(root, tmp_path):
     proc = _pytest(root, "--mp-port", "unix", "--mp-prelude", str(prelude), "-k", "heap_unlock")
     assert proc.returncode == 1
     assert "fail: heap_unlock." in proc.stdout
+
+
+def test_a_selection_of_nothing_is_not_a_pass(root):
+    proc = _pytest(root, "--mp-port", "unix", "-k", "RingIO_typo")
+    assert proc.returncode == 5, proc.stdout + proc.stderr  # pytest's "no tests ran": CI sees it
+    assert "deselected" in proc.stdout

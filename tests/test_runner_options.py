@@ -18,7 +18,7 @@ def test_compile_names_file_line_and_option(cli, project_copy):
     profile.write_text(text.replace("    chunk: 32\n", "    chunk: '32'\n    chunck_delay: 1\n"))
     line = text.splitlines().index("    chunk: 32") + 1
     status, _, err = cli("--root", project_copy, "compile")
-    assert status == 1
+    assert status == 2
     assert err.splitlines() == [
         f"ports/qemu-microbit/port.yaml:{line}: runner.options.chunk: expected a positive integer, got '32'",
         f"ports/qemu-microbit/port.yaml:{line + 1}: runner.options.chunck_delay: unknown option (this runner's options: "

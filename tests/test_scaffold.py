@@ -246,3 +246,35 @@ def test_bringup_bad_input_is_one_line(tmp_path, capsys):
     bad.write_text("[]")
     assert main(["--root", str(ROOT), "bringup", str(bad)]) == 2
     assert "not an mpconform results file" in capsys.readouterr().err
+
+
+def test_sources_data_is_checked_with_file_and_line(tmp_path, monkeypatch):
+    """sources.yaml names macros of the spec and plain .c paths; a slip is one error with its line."""
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("MICROPY_PY_SELECT: [extmod/modselect.c]\nMICROPY_PY_NOPE: [extmod/x.c]\n"
+                   "MICROPY_PY_TIME: [../outside.c]\n")
+    monkeypatch.setattr(scaffold, "SOURCES_FILE", bad)
+    with pytest.raises(SourceErrors) as exc:
+        scaffold.check_spec(load_spec(ROOT))
+    assert [str(e) for e in exc.value.errors] == [
+        "generator/templates/scaffold/sources.yaml:2: MICROPY_PY_NOPE: 'MICROPY_PY_NOPE' is no macro of a feature "
+        "in spec/micropython.yaml",
+        "generator/templates/scaffold/sources.yaml:3: MICROPY_PY_TIME[0]: '../outside.c' must be a relative path to a .c file",
+    ]
+
+
+def test_sources_data_names_files_upstream_has(upstream, tmp_path):
+    """Every file sources.yaml and hooks.yaml name exists in the upstream tree, and a port whose
+    build includes upstream's makefiles (ports/unix: extmod/extmod.mk) or names files behind
+    $(addprefix ...) (ports/stm32) is read as compiling them."""
+    from mpconform.reports.port_tree import PortTree
+
+    named = [p for files in scaffold.load_sources().values() for p in files]
+    named += [role["source"] for role in scaffold.load_hooks().values() if role.get("source")]
+    assert named and [p for p in named if not (upstream / p).is_file()] == []
+    unix = PortTree.read(upstream / "ports" / "unix")
+    assert unix.compiles("extmod/modselect.c") and unix.compiles("extmod/modtime.c")
+    assert unix.compiles("extmod/not_a_module.c") is False
+    stm32 = PortTree.read(upstream / "ports" / "stm32")
+    assert stm32.compiles("shared/runtime/interrupt_char.c")
+    assert PortTree.read(tmp_path).compiles("extmod/modselect.c") is None  # no build file: not known

@@ -80,7 +80,7 @@ def test_malformed_spec_reports_file_line_field_and_writes_nothing(case, project
     (project_copy / "spec" / "apis" / "zz_probe.yaml").write_text(GOOD.replace(old, new, 1))
     before = snapshot(project_copy)
     status, out, err = cli("--root", project_copy, "compile")
-    assert status == 1
+    assert status == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(f"spec/apis/zz_probe.yaml:{line}: "), lines[0]
@@ -99,7 +99,7 @@ def test_the_good_file_compiles(project_copy, cli):
 def test_not_utf8_is_reported_with_its_line(project_copy, cli):
     (project_copy / "spec" / "apis" / "zz_probe.yaml").write_bytes(GOOD.encode().replace(b"The first", b"The \xff first"))
     status, _, err = cli("--root", project_copy, "compile")
-    assert status == 1
+    assert status == 2
     assert err.startswith("spec/apis/zz_probe.yaml:10: <top>: not UTF-8")
 
 
@@ -119,7 +119,7 @@ def test_bad_profile_is_reported(project_copy, cli, profile_text, pattern):
     text = re.sub(r"^(features|expectations):.*?(?=^\S|\Z)", "", text, flags=re.S | re.M)
     path.write_text(text + profile_text)
     status, _, err = cli("--root", project_copy, "compile", "--check")
-    assert status == 1
+    assert status == 2
     assert re.search(pattern, err), err
 
 

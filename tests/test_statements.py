@@ -138,7 +138,7 @@ def test_malformed_map_is_one_line_with_file_line_and_field(case, command, fixtu
     (fixture_project / MAP).write_text(GOOD.replace(old, new, 1))
     before = snapshot(fixture_project)
     status, out, err = cli("--root", fixture_project, *command)
-    assert status == 1 and out == ""
+    assert status == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(f"{MAP}:{line}: "), lines[0]
@@ -152,14 +152,14 @@ def test_good_map_compiles_and_drift_docs_checks_the_map(fixture_project, cli):
     assert (status, err) == (0, "")
     (fixture_project / MAP).write_text(GOOD.replace("pool_size.resize_answers_none]", "pool_size.gone]"))
     status, out, err = cli("--root", fixture_project, "drift", "docs", FIXTURES / "module.rst")
-    assert status == 1 and out == ""
+    assert status == 2 and out == ""
     assert err.strip() == f"{MAP}:6: statements[0].covered_by[1]: unknown behaviour 'pool_size.gone'"
 
 
 def test_missing_map_is_reported(fixture_project, cli):
     (fixture_project / MAP).unlink()
     status, _, err = cli("--root", fixture_project, "compile", "--check")
-    assert status == 1
+    assert status == 2
     assert err.strip() == f"{MAP}: <top>: cannot read: No such file or directory"
 
 

@@ -1,12 +1,15 @@
 import micropython, time
+def wait(n):
+    try:
+        print('ready', n)
+        for i in range(300 if n == 3 else 100):
+            time.sleep_ms(10)
+        print('no interrupt')
+    except KeyboardInterrupt:
+        print('KeyboardInterrupt')
+wait(3)
 micropython.kbd_intr(-1)
-try:
-    print('ready')
-    for i in range(100):
-        time.sleep_ms(10)
-    print('no interrupt')
-except KeyboardInterrupt:
-    print('KeyboardInterrupt')
+wait(-1)
 micropython.kbd_intr(3)
 print('after')
 # ---
@@ -14,4 +17,5 @@ print('after')
 # behaviour: 'kbd_intr.disabled_ctrl_c_raises_nothing'
 # doc: 'kbd_intr(chr)': 'in case that stream is used for other purposes'
 # claim: 'On a port that reads its input stream, after kbd_intr(-1) Ctrl-C arriving while the script runs raises no KeyboardInterrupt (the byte stays ordinary input).'
+# control: 'the same Ctrl-C with capture on (3) interrupts first, so the port does deliver it'
 # requires: 'kbd_intr, kbd_intr_stream, micropython_module, time_sleep_ms'

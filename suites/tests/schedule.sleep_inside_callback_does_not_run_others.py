@@ -7,6 +7,9 @@ def outer(arg):
     time.sleep_ms(0)
     time.sleep_ms(0)
     log.append('outer after sleeps')
+micropython.schedule(inner, None)
+time.sleep_ms(0)
+log.append('main after sleep')
 micropython.schedule(outer, None)
 for i in range(10):
     time.sleep_ms(0)
@@ -16,4 +19,5 @@ print(log)
 # behaviour: 'schedule.sleep_inside_callback_does_not_run_others'
 # doc: 'schedule(func, arg)': 'A scheduled function will never preempt another scheduled function.'
 # claim: 'Calling time.sleep_ms(0) inside a callback does not run another pending callback there; it runs after the first returns.'
+# control: 'outside any callback the same sleep_ms(0) does run a pending callback'
 # requires: 'micropython_module, scheduler, time_sleep_ms'

@@ -80,7 +80,7 @@ WRONG_PORTS = {
     },
     "heap_lock_is_a_no_op": {
         "code": "_port.heap_lock = lambda: None\n_port.heap_unlock = lambda: 0\n",
-        "select": ["heap_lock.*"],
+        "select": ["heap_lock.*", "heap_unlock.zero_means_allocation_works", "alloc_emergency_exception_buf.*"],
         "must_fail": [
             "heap_lock.alloc_raises_memoryerror",
             "heap_lock.dict_alloc_raises_memoryerror",
@@ -88,6 +88,12 @@ WRONG_PORTS = {
             "heap_lock.str_concat_raises_memoryerror",
             "heap_lock.list_growth_raises_memoryerror",
             "heap_lock.nesting_needs_matching_unlocks",
+            # what still runs, or works again, under a lock that never locks: their controls fail
+            "heap_lock.non_allocating_code_still_runs",
+            "heap_lock.unlock_restores_allocation",
+            "heap_unlock.zero_means_allocation_works",
+            "alloc_emergency_exception_buf.exception_created_while_heap_locked",
+            "alloc_emergency_exception_buf.traceback_kept_while_heap_locked",
         ],
     },
     "heap_unlock_returns_none": {
@@ -112,6 +118,39 @@ WRONG_PORTS = {
             "schedule.no_preemption_of_running_callback",
             "schedule.full_queue_raises_runtimeerror",
         ],
+    },
+    # Claims that something does not happen, on ports where it never would: their controls fail.
+    "schedule_runs_callbacks_only_in_sleeps": {
+        "code": (
+            "_pending = []\n_port.schedule = lambda f, a: _pending.append((f, a))\n"
+            "import time as _time\nclass _Time:\n    pass\n_t = _Time()\n"
+            "for _n in dir(_time):\n    if not _n.startswith('__'):\n        setattr(_t, _n, getattr(_time, _n))\n"
+            "def _sleep_ms(ms):\n    while _pending:\n        f, a = _pending.pop(0)\n        f(a)\n    _time.sleep_ms(ms)\n"
+            "_t.sleep_ms = _sleep_ms\nsys.modules['time'] = _t\n"
+        ),
+        "select": ["schedule.not_called_inside_native_code", "schedule.runs_between_opcodes_without_sleep"],
+        "must_fail": ["schedule.not_called_inside_native_code", "schedule.runs_between_opcodes_without_sleep"],
+    },
+    "sleep_ms_runs_no_callback": {
+        "code": (
+            "import time as _time\nclass _Time:\n    pass\n_t = _Time()\n"
+            "for _n in dir(_time):\n    if not _n.startswith('__'):\n        setattr(_t, _n, getattr(_time, _n))\n"
+            "_t.sleep_ms = lambda ms: None\nsys.modules['time'] = _t\n"
+        ),
+        "select": ["schedule.sleep_inside_callback_does_not_run_others", "schedule.sleep_ms_zero_runs_pending"],
+        "must_fail": ["schedule.sleep_inside_callback_does_not_run_others", "schedule.sleep_ms_zero_runs_pending"],
+    },
+    "tracebacks_without_line_numbers": {
+        "code": (
+            "_sys = sys\nclass _Sys:\n    pass\n_s = _Sys()\n"
+            "for _n in dir(_sys):\n    if not _n.startswith('__'):\n        setattr(_s, _n, getattr(_sys, _n))\n"
+            "def _print_exception(e, f=_sys.stdout):\n    b = io.StringIO()\n    _sys.print_exception(e, b)\n"
+            "    f.write(''.join(p.split(', line ')[0] + (',' + p.split(',', 2)[2] if p.count(',') > 1 else '')\n"
+            "                    for p in b.getvalue().splitlines(True)))\n"
+            "_s.print_exception = _print_exception\nsys.modules['sys'] = _s\n"
+        ),
+        "select": ["opt_level.line_numbers_dropped_at_level_3"],
+        "must_fail": ["opt_level.line_numbers_dropped_at_level_3"],
     },
     "schedule_drops_the_argument": {
         "code": "_port.schedule = lambda f, a: _real.schedule(f, None)\n",
@@ -173,6 +212,14 @@ STREAM_WRONG_PORTS = {
     "kbd_intr_does_nothing": {
         "kbd_intr": "lambda c: None",
         "must_fail": ["kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises"],
+    },
+    "never_delivers_ctrl_c": {
+        # capture off from the start, and kbd_intr cannot turn it on: as ports/qemu, which
+        # never looks at its input while code runs
+        "kbd_intr": "(_real.kbd_intr(-1), lambda c: None)[1]",
+        "must_fail": ["kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises",
+                      "kbd_intr.ctrl_c_raises_keyboardinterrupt", "kbd_intr.restore_after_disable_raises_again",
+                      "kbd_intr.restore_after_other_character_raises_on_ctrl_c"],
     },
     "kbd_intr_ignores_its_argument": {
         "kbd_intr": "lambda c: _real.kbd_intr(3)",

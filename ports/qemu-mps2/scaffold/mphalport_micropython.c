@@ -28,6 +28,8 @@ void gc_collect(void) {
 /* mpconform-stub: mp_hal_set_interrupt_char
  * for kbd_intr: Port HAL function that records the interrupt character (-1 meaning none) for the
  *   stdin/UART receive path.
+ * or delete this stub and compile upstream's shared/runtime/interrupt_char.c (add it to
+ *   SRC_C), which implements it.
  */
 void mp_hal_set_interrupt_char(int c) {
     // TODO: store c where the receive path can compare incoming bytes with it.

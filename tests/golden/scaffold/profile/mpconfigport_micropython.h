@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 129 of the APIs above
+ * behaviours: all 130 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -105,7 +105,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 28 of the APIs above
+ * behaviours: all 29 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
@@ -219,7 +219,7 @@
 /* feature source_line: Tracebacks carry source line numbers (at optimisation level 0).
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   opt_level.line_numbers_kept_at_levels_0_to_2
+ *   opt_level.line_numbers_kept_at_levels_0_to_2, opt_level.line_numbers_dropped_at_level_3
  */
 #define MICROPY_ENABLE_SOURCE_LINE (1)
 
@@ -229,7 +229,8 @@
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
  *   const.false_guarded_code_eliminated, opt_level.line_numbers_kept_at_levels_0_to_2,
- *   schedule.runs_between_opcodes_without_sleep
+ *   opt_level.line_numbers_dropped_at_level_3, schedule.runs_between_opcodes_without_sleep,
+ *   schedule.not_called_inside_native_code
  */
 
 /* feature native_emitter: The native emitter exists (the @micropython.native decorator compiles). A port turns on

@@ -48,6 +48,10 @@ int main(int argc, char **argv) {
     gc_init(heap, heap + sizeof(heap));
     #endif
     mp_init();
+    #if MICROPY_KBD_EXCEPTION
+    mp_hal_set_interrupt_char(PORT_CHAR_CTRL_C);
+    #endif
+    mp_hal_stdio_init();
     int status = run_file(argv[1]);
     mp_deinit();
     return status;
