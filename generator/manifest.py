@@ -29,6 +29,25 @@ class FeatureState:
 
 
 @dataclass(frozen=True)
+class LimitState:
+    """An implementation limit in force for a run. `value` None: nobody knows it (behaviours
+    needing it run, as an unlisted feature is taken as present, and a failure says so)."""
+
+    value: int | None
+    source: str  # "profile" or "probe"
+    evidence: str = ""
+    at_least: bool = False  # the probe stopped counting here: the port has this much or more
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def text(self) -> str:
+        if self.value is None:
+            return "unknown"
+        return f"{'at least ' if self.at_least else ''}{self.value}"
+
+
+@dataclass(frozen=True)
 class Status:
     kind: str  # "run", "skip" or "xfail"
     reason: str = ""
@@ -82,6 +101,48 @@ def merge_probe(
     return close_over_implies(out, manifest_features)
 
 
+def profile_limits(manifest_limits: dict) -> dict[str, LimitState]:
+    """The profile's word on every limit of the spec (undeclared means unknown)."""
+    out = {}
+    for name, lim in manifest_limits.items():
+        setting = lim.get("profile")
+        if setting is None:
+            out[name] = LimitState(None, PROFILE, "not declared in the profile (run with --detect to measure it)")
+        else:
+            out[name] = LimitState(setting["value"], PROFILE, setting["reason"])
+    return out
+
+
+def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bool = True) -> dict[str, LimitState]:
+    """Limits in force. With --detect, what the probe measured, else the profile's value.
+    Without, the profile's value, else what the probe measured: an undeclared limit is no
+    claim to prefer over a measurement. Neither known: unknown (the behaviour runs)."""
+    out = {}
+    for name, state in profile.items():
+        answer = answers.get(name)
+        measured = answer is not None and answer.value is not None
+        if measured and (detect or state.value is None):
+            out[name] = LimitState(answer.value, PROBE, answer.evidence, answer.at_least)
+        else:
+            why = "not probed" if answer is None else "probe could not tell: " + answer.evidence if not measured else ""
+            out[name] = LimitState(state.value, PROFILE, f"{state.evidence} ({why})" if why else state.evidence)
+    return out
+
+
+def limit_disagreements(profile: dict[str, LimitState], answers: dict) -> list[str]:
+    """One line per limit the profile declares where the port's probe measured otherwise."""
+    lines = []
+    for name, state in sorted(profile.items()):
+        answer = answers.get(name)
+        if answer is None or answer.value is None or state.value is None:
+            continue
+        if answer.value == state.value or (answer.at_least and state.value >= answer.value):
+            continue
+        measured = f"{'at least ' if answer.at_least else ''}{answer.value}"
+        lines.append(f"{name}: profile says {state.value}, the port's probe measured {measured} ({answer.evidence})")
+    return lines
+
+
 def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
     """One line per feature where the profile and the port's probe differ."""
     lines = []
@@ -120,11 +181,15 @@ def decide(
     can_repl: bool = True,
     runner_name: str = "",
     docs_release: str | None = None,
+    limits: dict[str, LimitState] | None = None,
 ) -> Status:
     """Run, skip (with why) or expect to fail (with why) one behaviour."""
     missing = [f for f in test.get("requires", []) if f in features and features[f].enabled is False]
     if missing:
         return Status("skip", "; ".join(f"feature {f} absent: {features[f].evidence}" for f in missing))
+    short = short_limits(test, limits or {})
+    if short:
+        return Status("skip", "; ".join(short))
     if test.get("interact") and not can_interact:
         return Status("skip", f"sends input while it runs, which the {runner_name or 'this'} runner cannot do")
     if test.get("repl") and not can_repl:
@@ -140,6 +205,17 @@ def decide(
     return Status("run")
 
 
+def short_limits(test: dict, limits: dict[str, LimitState]) -> list[str]:
+    """Why the port has too little of a limit the behaviour needs (a known value below the need)."""
+    out = []
+    for name, need in sorted((test.get("needs") or {}).items()):
+        state = limits.get(name)
+        if state is not None and state.value is not None and state.value < need:
+            said = "measured" if state.source == PROBE else "declared"
+            out.append(f"needs {name} >= {need}; the port's is {state.value} ({said}: {state.evidence})")
+    return out
+
+
 def release_text(release: str) -> str:
     return "upstream's main branch, in no release yet" if release == UNRELEASED else release
 
@@ -148,7 +224,8 @@ def _macros(feature: dict) -> str:
     return ", ".join(f"{m['name']}={m['value']}" for m in feature.get("macros", []))
 
 
-def explain_requirements(test: dict, features: dict[str, FeatureState], manifest_features: dict) -> str:
+def explain_requirements(test: dict, features: dict[str, FeatureState], manifest_features: dict,
+                         limits: dict[str, LimitState] | None = None) -> str:
     """Why a failure may be a configuration or version gap: what the behaviour needs, with
     each feature's macros and first release, and the release its claim first held."""
     parts = []
@@ -165,6 +242,13 @@ def explain_requirements(test: dict, features: dict[str, FeatureState], manifest
     lines = []
     if parts:
         lines.append("needs: " + ", ".join(parts))
+    needs = test.get("needs") or {}
+    if needs:
+        limits = limits or {}
+        said = [f"{n} >= {v} [{limits[n].text() if n in limits else 'unknown'}"
+                f"{': ' + limits[n].source if n in limits and limits[n].value is not None else ''}]"
+                for n, v in sorted(needs.items())]
+        lines.append("leans on: " + ", ".join(said))
     # The behaviour's own release, when later than every feature's (those are named above).
     since = test.get("since")
     feature_releases = [manifest_features.get(n, {}).get("since") for n in test.get("requires", [])]

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.generator.manifest import FeatureState, Status, decide
+from mpconform.generator.manifest import PROFILE, FeatureState, LimitState, Status, decide
 
 from .errors import SourceError, SourceErrors, UnknownPort
 from .spec import Behaviour, Spec
@@ -21,6 +21,7 @@ def behaviour_entry(behaviour: Behaviour) -> dict:
         "id": behaviour.id,
         "requires": list(behaviour.requires),
         "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
+        **({"needs": dict(behaviour.needs)} if behaviour.needs else {}),
         **({"repl": list(behaviour.repl)} if behaviour.repl else {}),
     }
 
@@ -37,12 +38,16 @@ class Profile:
     settings: dict[str, dict] = field(default_factory=dict)  # feature -> {enabled, reason}, as written
     expect_firmware: dict | None = None  # a run against other firmware stops before it starts
     extends: str | None = None  # the port whose profile this one starts from (its C scaffold is that port's)
+    limits: dict[str, dict] = field(default_factory=dict)  # limit -> {value, reason}, as written
 
     def feature_enabled(self, name: str) -> bool:
         return name not in self.disabled
 
     def feature_states(self) -> dict[str, FeatureState]:
         return {name: FeatureState(False, "profile", why) for name, why in self.disabled.items()}
+
+    def limit_states(self) -> dict[str, LimitState]:
+        return {name: LimitState(s["value"], PROFILE, s["reason"]) for name, s in self.limits.items()}
 
     def status(self, behaviour: Behaviour, states: dict[str, FeatureState] | None = None) -> Status:
         """The behaviour's status on this port (`states`: feature_states(), when the caller
@@ -51,6 +56,7 @@ class Profile:
             behaviour_entry(behaviour),
             self.feature_states() if states is None else states,
             self.expectations,
+            limits=self.limit_states(),
         )
 
 
@@ -109,6 +115,9 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
             errors.append(doc.error(("features", name), f"unknown feature '{name}'{did_you_mean(name, spec.features)}"))
         elif not setting["enabled"]:
             disabled[name] = setting["reason"]
+    for name in data.get("limits", {}):
+        if name not in spec.limits:
+            errors.append(doc.error(("limits", name), f"unknown limit '{name}'"))
     derived = derive_disabled(spec, disabled)
     for name, setting in (doc.data.get("features") or {}).items():  # this file's own word, not a base's
         if name in derived and name not in disabled and setting.get("enabled") is True:
@@ -127,6 +136,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
         settings={name: dict(setting) for name, setting in data.get("features", {}).items()},
         expect_firmware=dict(data["expect_firmware"]) if data.get("expect_firmware") else None,
         extends=doc.data.get("extends"),
+        limits={name: dict(s) for name, s in data.get("limits", {}).items()},
     )
     for bid in list(profile.expectations):
         if bid not in ids:
@@ -177,6 +187,9 @@ def merge_profiles(base: dict, child: dict) -> dict:
         "features": {**base.get("features", {}), **child.get("features", {})},
         "expectations": {**base.get("expectations", {}), **child.get("expectations", {})},
     }
+    limits = {**base.get("limits", {}), **child.get("limits", {})}
+    if limits:
+        merged["limits"] = limits
     firmware = child.get("expect_firmware", base.get("expect_firmware"))
     if firmware:
         merged["expect_firmware"] = firmware

@@ -93,11 +93,26 @@ def manifest_features(spec: Spec, profile: Profile, history: History | None = No
             "probe": f.probe,
             "probe_output": f.probe_output,
         }
+        if f.probe_output_tells:
+            entry["probe_output_tells"] = f.probe_output_tells
         if f.name in history.features:
             entry["since"] = history.features[f.name].since
         if f.name in profile.settings:
             entry["profile"] = profile.settings[f.name]
         out[f.name] = entry
+    return out
+
+
+def manifest_limits(spec: Spec, profile: Profile) -> dict:
+    """Every limit with its probe, and the profile's declared value where it has one."""
+    from .spec import limit_json
+
+    out = {}
+    for lim in spec.limits.values():
+        entry = limit_json(lim)
+        if lim.name in profile.limits:
+            entry["profile"] = profile.limits[lim.name]
+        out[lim.name] = entry
     return out
 
 
@@ -139,6 +154,7 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
         "spec_digest": spec_digest(spec),
         "runner": {"name": profile.runner, "options": profile.runner_options},
         "features": manifest_features(spec, profile, history),
+        **({"limits": manifest_limits(spec, profile)} if spec.limits else {}),
         "expectations": profile.expectations,
         "tests": tests,
     }

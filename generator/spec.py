@@ -34,6 +34,20 @@ class Feature:
     probe: str = ""  # body of a MicroPython function: is the build configured with it?
     probe_output: str = ""  # regex over what the probe prints, when that decides instead
     skeleton: str = ""  # why `mpconform scaffold`'s host skeleton leaves it out (it needs port code)
+    probe_output_tells: str = ""  # regex: printed output not matching it cannot tell
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An implementation limit a behaviour may lean on (a queue's depth, say), and how to measure it."""
+
+    name: str
+    description: str
+    macros: tuple  # of dicts {name, default}
+    requires: tuple  # features without which there is nothing to measure
+    documented_minimum: int  # what the docs promise every port
+    measures_up_to: int  # the probe tells "at least this much" beyond here
+    probe: str  # body of a MicroPython function returning the measured value
 
 
 @dataclass
@@ -49,6 +63,8 @@ class Behaviour:
     timeout_s: float | None
     source: str  # "spec/apis/x.yaml:12"
     interact: tuple = ()  # ((after, send), ...): input sent while the test runs
+    needs: dict = field(default_factory=dict)  # limit -> least value the program needs
+    dropped: dict = field(default_factory=dict)  # api-level feature -> why this claim does not need it
     control: str = ""  # for a "does not happen" claim: what the program shows does happen
     repl: tuple = ()  # lines typed at the friendly REPL after the program ends
 
@@ -75,6 +91,7 @@ class Spec:
     doc: dict
     features: dict[str, Feature]
     apis: list[Api]
+    limits: dict[str, Limit] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     #: each file as parsed, with the line of every value, for checks after loading
     sources: dict[str, YamlDoc] = field(default_factory=dict, repr=False, compare=False)
@@ -96,9 +113,11 @@ class Spec:
                     "implies": list(f.implies),
                     "probe": f.probe,
                     "probe_output": f.probe_output,
+                    **({"probe_output_tells": f.probe_output_tells} if f.probe_output_tells else {}),
                 }
                 for f in self.features.values()
             },
+            **({"limits": {lim.name: limit_json(lim) for lim in self.limits.values()}} if self.limits else {}),
             "apis": [
                 {
                     "name": a.name,
@@ -123,6 +142,8 @@ class Spec:
                     "doc": {"section": b.cites.section, "quote": b.cites.quote},
                     "claim": b.claim,
                     "requires": list(b.requires),
+                    **({"needs": dict(b.needs)} if b.needs else {}),
+                    **({"drop_requires": dict(b.dropped)} if b.dropped else {}),
                     "match": b.match,
                     "interact": [{"after": a, "send": s} for a, s in b.interact],
                     "control": b.control,
@@ -132,6 +153,17 @@ class Spec:
                 for b in self.behaviours
             ],
         }
+
+
+def limit_json(limit: Limit) -> dict:
+    return {
+        "description": limit.description,
+        "macros": list(limit.macros),
+        "requires": list(limit.requires),
+        "documented_minimum": limit.documented_minimum,
+        "measures_up_to": limit.measures_up_to,
+        "probe": limit.probe,
+    }
 
 
 class SchemaChecker:
@@ -196,7 +228,7 @@ def _check_program(doc: YamlDoc, path: tuple, program: str) -> list[SourceError]
 _PROBE_SYNTAX = {ast.JoinedStr: "f-strings", ast.Slice: "slices", ast.NamedExpr: "':='", ast.MatchValue: "match"}
 
 
-def _check_probe(doc: YamlDoc, path: tuple, feature: Feature) -> list[SourceError]:
+def _check_probe(doc: YamlDoc, path: tuple, feature: Feature | Limit) -> list[SourceError]:
     body = "".join("    " + line + "\n" for line in feature.probe.splitlines())
     try:
         tree = ast.parse("def probe():\n" + body)
@@ -210,11 +242,13 @@ def _check_probe(doc: YamlDoc, path: tuple, feature: Feature) -> list[SourceErro
             what = _PROBE_SYNTAX[type(node)]
             errors.append(doc.error(path + ("probe",), f"probe uses {what}, which small builds cannot compile"))
             break
-    if feature.probe_output:
-        try:
-            re.compile(feature.probe_output)
-        except re.error as exc:
-            errors.append(doc.error(path + ("probe_output",), f"bad regex: {exc}"))
+    for key in ("probe_output", "probe_output_tells"):
+        regex = getattr(feature, key, "")
+        if regex:
+            try:
+                re.compile(regex)
+            except re.error as exc:
+                errors.append(doc.error(path + (key,), f"bad regex: {exc}"))
     return errors
 
 
@@ -249,8 +283,10 @@ def load_spec(root: Path) -> Spec:
     module_doc = docs[0]
     errors: list[SourceError] = []
     features = _load_features(module_doc, errors)
+    limits = _load_limits(module_doc, features, errors)
     seen = _Seen()
-    apis = [_load_api(doc, ai, raw, features, seen, errors) for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
+    known = _Known(features, limits)
+    apis = [_load_api(doc, ai, raw, known, seen, errors) for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
     _check_kinds(docs, apis, errors)
     if not apis and not errors:
         errors.append(SourceError("spec/apis", None, "apis", "no API files found"))
@@ -261,6 +297,7 @@ def load_spec(root: Path) -> Spec:
         doc=module_doc.data["doc"],
         features=features,
         apis=apis,
+        limits=limits,
         files=[d.file for d in docs],
         sources={d.file: d for d in docs},
     )
@@ -290,12 +327,13 @@ def _read_files(root: Path, validator: SchemaChecker) -> list[YamlDoc]:
 
 
 MODULE_KEYS = ("module", "doc", "features")
+MODULE_ONLY = (*MODULE_KEYS, "limits")  # optional, but only in spec/micropython.yaml
 
 
 def _check_placement(docs: list[YamlDoc]) -> None:
     """Module facts are in spec/micropython.yaml, and only there."""
     errors = [docs[0].error((), f"missing required field '{key}'") for key in MODULE_KEYS if key not in docs[0].data]
-    errors += [doc.error((key,), "belongs in spec/micropython.yaml only") for doc in docs[1:] for key in MODULE_KEYS
+    errors += [doc.error((key,), "belongs in spec/micropython.yaml only") for doc in docs[1:] for key in MODULE_ONLY
                if key in doc.data]
     if errors:
         raise SourceErrors(errors)
@@ -305,7 +343,7 @@ def _load_features(doc: YamlDoc, errors: list[SourceError]) -> dict[str, Feature
     features = {
         name: Feature(
             name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())), f["probe"], f.get("probe_output", ""),
-            f.get("skeleton", ""),
+            f.get("skeleton", ""), f.get("probe_output_tells", ""),
         )
         for name, f in doc.data["features"].items()
     }
@@ -316,6 +354,30 @@ def _load_features(doc: YamlDoc, errors: list[SourceError]) -> dict[str, Feature
             if implied not in features:
                 errors.append(doc.error(("features", name, "implies", i), f"unknown feature '{implied}'"))
     return features
+
+
+def _load_limits(doc: YamlDoc, features: dict[str, Feature], errors: list[SourceError]) -> dict[str, Limit]:
+    limits = {}
+    for name, raw in doc.data.get("limits", {}).items():
+        path = ("limits", name)
+        if name in features:
+            errors.append(doc.error(path, f"'{name}' is a feature already: a limit needs a name of its own"))
+        limit = Limit(name, raw["description"], tuple(raw["macros"]), tuple(raw.get("requires", ())),
+                      raw["documented_minimum"], raw["measures_up_to"], raw["probe"])
+        _check_features(doc, path + ("requires",), list(limit.requires), features, errors)
+        errors.extend(_check_probe(doc, path, limit))
+        if limit.measures_up_to <= limit.documented_minimum:
+            errors.append(doc.error(path + ("measures_up_to",), "must be above documented_minimum (or nothing needs measuring)"))
+        limits[name] = limit
+    return limits
+
+
+@dataclass(frozen=True)
+class _Known:
+    """The vocabulary behaviours may name: features and limits."""
+
+    features: dict
+    limits: dict
 
 
 @dataclass
@@ -332,7 +394,8 @@ def _check_features(doc: YamlDoc, path: tuple, names: list, features: dict, erro
             errors.append(doc.error(path + (i,), f"unknown feature '{feat}'"))
 
 
-def _load_api(doc: YamlDoc, ai: int, raw: dict, features: dict, seen: _Seen, errors: list[SourceError]) -> Api:
+def _load_api(doc: YamlDoc, ai: int, raw: dict, known: _Known, seen: _Seen, errors: list[SourceError]) -> Api:
+    features = known.features
     apath = ("apis", ai)
     where = f"{doc.file}:{doc.line(apath)}"
     name = raw["name"]
@@ -340,7 +403,7 @@ def _load_api(doc: YamlDoc, ai: int, raw: dict, features: dict, seen: _Seen, err
         errors.append(doc.error(apath + ("name",), f"duplicate api '{name}' (first at {seen.apis[name]})"))
     seen.apis[name] = where
     _check_features(doc, apath + ("requires",), raw["requires"], features, errors)
-    behaviours = [_load_behaviour(doc, apath + ("behaviours", bi), rb, raw, features, seen, errors)
+    behaviours = [_load_behaviour(doc, apath + ("behaviours", bi), rb, raw, known, seen, errors)
                   for bi, rb in enumerate(raw["behaviours"])]
     return Api(
         name=name,
@@ -358,8 +421,9 @@ def _load_api(doc: YamlDoc, ai: int, raw: dict, features: dict, seen: _Seen, err
     )
 
 
-def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, features: dict, seen: _Seen,
+def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, known: _Known, seen: _Seen,
                     errors: list[SourceError]) -> Behaviour:
+    features = known.features
     name, bid = api["name"], rb["id"]
     where = f"{doc.file}:{doc.line(bpath)}"
     if bid in seen.behaviours:
@@ -377,6 +441,10 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, features: d
     expect = rb[key]
     errors.extend(_check_expect(doc, bpath + (key,), expect, match))
     program = rb["program"]
+    dropped = dict(rb.get("drop_requires", {}))
+    requires = _requires(doc, bpath, api, rb, dropped, features, errors)
+    needs = dict(rb.get("needs", {}))
+    errors.extend(_check_needs(doc, bpath + ("needs",), needs, requires, known.limits))
     return Behaviour(
         id=bid,
         api=name,
@@ -385,13 +453,57 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, features: d
         program=program if program.endswith("\n") else program + "\n",
         expect=list(expect),
         match=match,
-        requires=_feature_closure(list(api["requires"]) + list(rb.get("requires", [])), features),
+        requires=requires,
         timeout_s=rb.get("timeout_s"),
         source=where,
         interact=tuple((step["after"], step["send"]) for step in rb.get("interact", [])),
+        needs=needs,
+        dropped=dropped,
         control=rb.get("control", ""),
         repl=tuple(rb.get("repl", ())),
     )
+
+
+def _requires(doc: YamlDoc, bpath: tuple, api: dict, rb: dict, dropped: dict, features: dict,
+              errors: list[SourceError]) -> tuple:
+    """The api's requires (less what the behaviour drops) and its own, with what they imply.
+    A dropped feature must be one the api requires, and nothing kept may bring it back."""
+    own = list(rb.get("requires", []))
+    for name in dropped:
+        path = bpath + ("drop_requires", name)
+        if name not in api["requires"]:
+            errors.append(doc.error(path, f"'{name}' is not in the api's requires: there is nothing to drop"))
+        elif name in own:
+            errors.append(doc.error(path, f"'{name}' is both dropped and required"))
+    kept = [f for f in api["requires"] if f not in dropped] + own
+    requires = _feature_closure(kept, features)
+    for name in dropped:
+        if name in requires and name in api["requires"] and name not in own:
+            via = sorted(f for f in kept if f != name and name in _feature_closure([f], features))
+            errors.append(doc.error(bpath + ("drop_requires", name),
+                                    f"'{name}' is still required through {', '.join(via)}, which implies it"))
+    return requires
+
+
+def _check_needs(doc: YamlDoc, path: tuple, needs: dict, requires: tuple, limits: dict) -> list[SourceError]:
+    errors = []
+    for name, value in needs.items():
+        limit = limits.get(name)
+        if limit is None:
+            known = ", ".join(sorted(limits)) or "none"
+            errors.append(doc.error(path + (name,), f"unknown limit '{name}' (known limits: {known})"))
+            continue
+        if value <= limit.documented_minimum:
+            errors.append(doc.error(path + (name,), f"{value} is within the documented minimum "
+                                                   f"({limit.documented_minimum}): every port has it, so drop the need"))
+        if value > limit.measures_up_to:
+            errors.append(doc.error(path + (name,), f"{value} is more than the probe measures "
+                                                   f"({limit.measures_up_to}): it could never be known to hold"))
+        missing = [f for f in limit.requires if f not in requires]
+        if missing:
+            errors.append(doc.error(path + (name,), f"the limit is only measured with {', '.join(missing)}, "
+                                                   "which this behaviour does not require"))
+    return errors
 
 
 def _check_expect(doc: YamlDoc, path: tuple, expect: list, match: str) -> list[SourceError]:

@@ -28,6 +28,9 @@ def _cmd_detect(args) -> int:
         report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
     if "probe_error" in report.identity and not any(a.enabled is not None for a in report.features.values()):
         raise RunnerError(f"port {target.port} did not run the probe: {report.identity['probe_error']}")
+    limit_names = set(suite.manifest.get("limits", {}))
+    limits = {n: a for n, a in report.features.items() if n in limit_names}
+    report.features = {n: a for n, a in report.features.items() if n not in limit_names}
     profile = profile_features(suite.manifest.get("features", {}))
     notes = disagreements(profile, report.features)
     if args.json:
@@ -38,6 +41,10 @@ def _cmd_detect(args) -> int:
                 name: {"enabled": a.enabled, "source": "probe", "evidence": a.evidence}
                 for name, a in sorted(report.features.items())
             },
+            "limits": {
+                name: {"value": a.value, "at_least": a.at_least, "source": "probe", "evidence": a.evidence}
+                for name, a in sorted(limits.items())
+            },
             "disagreements": notes,
         }
         json.dump(doc, sys.stdout, indent=1)
@@ -46,6 +53,9 @@ def _cmd_detect(args) -> int:
         width = max((len(n) for n in report.features), default=10)
         for name, a in sorted(report.features.items()):
             print(f"{name:{width}}  {STATE_WORDS[a.enabled]:8} {a.evidence}")
+        for name, a in sorted(limits.items()):
+            value = "unknown" if a.value is None else f"{'>=' if a.at_least else ''}{a.value}"
+            print(f"{name:{width}}  {value:8} {a.evidence} (limit)")
         for note in notes:
             print(f"differs from the profile: {note}")
     if args.write:

@@ -16,7 +16,7 @@ from mpconform.generator.manifest import decide, explain_requirements
 from .base import Execution, Runner
 from .bounded import clip_text
 from .matching import describe_mismatch, exit_status_problem, lines_of, matches
-from .probe import FeatureProbe
+from .probe import LIMIT, FeatureProbe
 from .results import Result
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -36,6 +36,7 @@ class Suite:
     directory: Path
     manifest: dict
     features_in_force: dict = field(default_factory=dict)  # name -> FeatureState, set by the run
+    limits_in_force: dict = field(default_factory=dict)  # name -> LimitState, set by the run
 
     @classmethod
     def load(cls, directory: Path) -> Suite:
@@ -77,11 +78,16 @@ class Suite:
         return [t for t in self.manifest["tests"] if select is None or select(t)]
 
     def feature_probes(self) -> list[FeatureProbe]:
-        return [
-            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""))
+        features = [
+            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""), tuple(f.get("implies", ())),
+                         f.get("probe_output_tells", ""))
             for name, f in self.manifest.get("features", {}).items()
             if f.get("probe")
         ]
+        limits = [FeatureProbe(name, lim["probe"], implies=tuple(lim.get("requires", ())), kind=LIMIT,
+                               up_to=lim["measures_up_to"])
+                  for name, lim in self.manifest.get("limits", {}).items()]
+        return features + limits
 
     def decided(self, tests: list[dict], features: dict, *, can_interact: bool, runner_name: str,
                 docs_release: str | None = None, can_repl: bool = False) -> list[dict]:
@@ -90,7 +96,7 @@ class Suite:
         out = []
         for t in tests:
             status = decide(t, features, expectations, can_interact=can_interact, can_repl=can_repl,
-                            runner_name=runner_name, docs_release=docs_release)
+                            runner_name=runner_name, docs_release=docs_release, limits=self.limits_in_force)
             out.append({**t, "status": status.kind, "reason": status.reason, "issue": status.issue})
         return out
 
@@ -104,7 +110,8 @@ def _tail(output: str) -> str:
 
 
 def classify(
-    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None
+    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None,
+    limits: dict | None = None,
 ) -> tuple[str, str]:
     """(outcome, detail) for one execution; `detail` is empty only for a pass."""
     if ex.error:
@@ -117,7 +124,7 @@ def classify(
         outcome, detail = "pass", ""
     else:
         outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test["match"])
-        why = explain_requirements(test, features or {}, manifest_features or {})
+        why = explain_requirements(test, features or {}, manifest_features or {}, limits)
         if why:
             detail += "\n" + why
     bad_exit = exit_status_problem(expected, ex.exit_code) if outcome in ("pass", "fail") else ""
@@ -146,7 +153,8 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
     ex = runner.execute(script, timeout, **extra)
     if getattr(runner, "checks_programs", False):
         ex = _checked_if_unsure(suite, test, runner, script, timeout, extra, ex)
-    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}))
+    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}),
+                               suite.limits_in_force)
     if ex.note:
         detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
     return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))

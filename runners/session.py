@@ -6,12 +6,20 @@ import contextlib
 import fnmatch
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpconform.generator.atomicfile import WriteLock, check_writable
 from mpconform.generator.errors import UnknownPort, UsageError
-from mpconform.generator.manifest import close_over_implies, disagreements, merge_probe, profile_features
+from mpconform.generator.manifest import (
+    close_over_implies,
+    disagreements,
+    limit_disagreements,
+    merge_probe,
+    merge_probe_limits,
+    profile_features,
+    profile_limits,
+)
 
 from . import load_runner
 from .base import Runner, RunnerError
@@ -101,6 +109,7 @@ class FeatureDecision:
     states: dict  # name -> FeatureState
     notes: list[str]  # profile/probe disagreements
     module_missing: str = ""  # why, when the port has no micropython module
+    limits: dict = field(default_factory=dict)  # name -> LimitState
 
 
 def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecision:
@@ -110,7 +119,11 @@ def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecisio
     states = merge_probe(profile, answers, declared) if detect else close_over_implies(profile, declared)
     module = answers.get("micropython_module")
     missing = module.evidence if module is not None and module.enabled is False else ""
-    return FeatureDecision(states, notes, missing)
+    # Limits as features: the profile's word, or with --detect what the probe measured.
+    declared_limits = profile_limits(suite.manifest.get("limits", {}))
+    notes += limit_disagreements(declared_limits, answers)
+    limits = merge_probe_limits(declared_limits, answers, detect)
+    return FeatureDecision(states, notes, missing, limits)
 
 
 class _Unstarted:
@@ -211,6 +224,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
                 raise RunnerError(f"--resume {opts.resume_path}: not the same firmware: {differs}; nothing was run")
             decision = decide_features(own, report.features, opts.detect)
             own.features_in_force = decision.states
+            own.limits_in_force = decision.limits
             tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
                                 docs_release=opts.docs_release, can_repl=runner.can_repl)
             reporter.header(implementation, len(tests) - len(previous))
@@ -266,6 +280,8 @@ def _finish(root, port, suite, opts, runner, selected, previous, state, implemen
     doc = document(port, implementation, results, interrupted=incomplete)
     doc["features"] = {name: st.to_json() for name, st in sorted(decision.states.items())}
     doc["feature_notes"] = decision.notes
+    if decision.limits:
+        doc["limits"] = {name: st.to_json() for name, st in sorted(decision.limits.items())}
     doc["detect"] = opts.detect
     if opts.docs_release:
         doc["docs_release"] = opts.docs_release

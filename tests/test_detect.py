@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import stat
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 import yaml
 
 from mpconform.generator.manifest import FeatureState, decide, merge_probe, profile_features
-from mpconform.runners.probe import Answer, FeatureProbe, program, run_probe
+from mpconform.runners.harness import Suite
+from mpconform.runners.probe import LIMIT, Answer, FeatureProbe, program, run_probe
+from mpconform.runners.qemu import MICROBIT_FIRMWARE
 from mpconform.runners.unix import UnixRunner, find_micropython
 
 
@@ -53,8 +56,8 @@ def test_detect_reports_each_feature_with_evidence(cli, root):
 def test_probe_program_uses_no_syntax_small_builds_lack(root):
     import ast
 
-    manifest = json.loads((root / "suites" / "unix" / "manifest.json").read_text())
-    probes = [FeatureProbe(n, f["probe"], f["probe_output"]) for n, f in manifest["features"].items()]
+    probes = Suite.load(root / "suites" / "unix").feature_probes()
+    assert any(p.kind == LIMIT for p in probes)
     tree = ast.parse(program(probes))
     banned = (ast.JoinedStr, ast.Slice, ast.NamedExpr)
     assert not [type(n).__name__ for n in ast.walk(tree) if isinstance(n, banned)]
@@ -199,3 +202,92 @@ def test_a_probe_small_builds_cannot_compile_is_a_file_line_error(cli, project_c
     first = err.strip().splitlines()[0]
     assert first.startswith("spec/micropython.yaml:") and "features.ringio.probe" in first and message in first, err
     assert int(first.split(":")[1]) in (line, line + 1), (first, line)
+
+
+def test_implied_absence_answers_without_running_and_unknown_spreads(tmp_path):
+    probes = [  # listed before what they imply: the probe runs them after it
+        FeatureProbe("needs_absent", "raise OSError('must not run')", implies=("absent",)),
+        FeatureProbe("needs_unknown", "return True, 'ran'", implies=("unknown",)),
+        FeatureProbe("needs_present", "return True, 'ran'", implies=("present",)),
+        FeatureProbe("absent", "return False, 'not here'"),
+        FeatureProbe("unknown", "raise OSError(5)"),
+        FeatureProbe("present", "return True, 'here'"),
+    ]
+    with UnixRunner({}) as runner:
+        f = run_probe(runner, tmp_path, probes, timeout_s=5.0).features
+    assert f["needs_absent"] == Answer(False, "needs absent, which is absent")
+    assert f["needs_unknown"].enabled is None and "needs unknown" in f["needs_unknown"].evidence
+    assert f["needs_present"] == Answer(True, "ran")
+
+
+def test_a_probe_out_of_memory_beside_others_is_sent_again_alone(tmp_path):
+    # `_known` holds the answers given so far in a program of several probes (a probe sent
+    # alone has none): crowded, it "runs out of heap".
+    crowded = "if globals().get('_known'):\n    raise MemoryError('crowded')\nreturn True, 'alone'"
+    probes = [FeatureProbe("first", "return True, 'first'"), FeatureProbe("crowded", crowded),
+              FeatureProbe("after", "return True, 'after'", implies=("crowded",))]
+    with UnixRunner({}) as runner:
+        f = run_probe(runner, tmp_path, probes, timeout_s=5.0).features
+    assert f["crowded"] == Answer(True, "alone")
+    assert f["after"] == Answer(True, "after")  # what depends on it went again too, after it
+    with UnixRunner({}) as runner:
+        alone = run_probe(runner, tmp_path, [FeatureProbe("always", "raise MemoryError('x')")], timeout_s=5.0)
+    assert alone.features["always"].enabled is None and "MemoryError" in alone.features["always"].evidence
+
+
+def test_a_limit_probe_answers_a_number(tmp_path):
+    probes = [
+        FeatureProbe("three", "return 3, 'counted three'", kind=LIMIT, up_to=8),
+        FeatureProbe("capped", "return UP_TO, 'stopped counting'", kind=LIMIT, up_to=8),
+        FeatureProbe("not_a_count", "return 'many'", kind=LIMIT, up_to=8),
+        FeatureProbe("nothing_to_measure", "return 1", kind=LIMIT, up_to=8, implies=("gone",)),
+        FeatureProbe("gone", "return False, 'absent'"),
+    ]
+    with UnixRunner({}) as runner:
+        f = run_probe(runner, tmp_path, probes, timeout_s=5.0).features
+    assert f["three"] == Answer(True, "counted three", value=3)
+    assert f["capped"] == Answer(True, "stopped counting", value=8, at_least=True)
+    assert f["not_a_count"].value is None and "not a count" in f["not_a_count"].evidence
+    assert f["nothing_to_measure"].value is None and "needs gone" in f["nothing_to_measure"].evidence
+
+
+def test_tracebacks_are_read_on_the_host_under_the_native_emitter(cli, root):
+    # -X emit=native: plain code has no line numbers, a @micropython.bytecode function has.
+    suite = Suite.load(root / "suites" / "unix")
+    wanted = [p for p in suite.feature_probes() if p.name in ("bytecode", "source_line")]
+    answers = {}
+    for args in ([], ["-X", "emit=native"]):
+        import tempfile
+
+        with UnixRunner({"args": args}) as runner, tempfile.TemporaryDirectory() as tmp:
+            answers[bool(args)] = run_probe(runner, Path(tmp), wanted, timeout_s=10.0).features
+    assert answers[False]["bytecode"].enabled is True and answers[False]["source_line"].enabled is True
+    assert answers[True]["bytecode"].enabled is False, answers[True]["bytecode"]
+    assert answers[True]["source_line"].enabled is True
+
+
+def test_a_traceback_without_line_numbers_cannot_tell_the_emitter(tmp_path):
+    # What the bytecode probe prints on a build without MICROPY_ENABLE_SOURCE_LINE.
+    probe = FeatureProbe("bytecode", "print('mpconform-forced')\nprint('  File \"<string>\", in f')\n"
+                         "print('mpconform-plain')\nprint('  File \"<stdin>\", in _show')",
+                         r"mpconform-plain\n(.*\n)*.*, line \d+", output_tells=r"mpconform-forced\n(.*\n)*.*, line \d+(.*\n)*mpconform-plain")
+    with UnixRunner({}) as runner:
+        f = run_probe(runner, tmp_path, [probe], timeout_s=5.0).features
+    assert f["bytecode"].enabled is None and "nothing that tells" in f["bytecode"].evidence
+
+
+@pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
+                    reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
+def test_detect_decides_every_feature_on_a_10_kb_heap(cli, root):
+    status, out, err = cli("--root", root, "detect", "qemu-microbit", "--json")
+    assert status == 0, err
+    doc = json.loads(out)
+    unknown = {n: f["evidence"] for n, f in doc["features"].items() if f["enabled"] is None}
+    assert unknown == {}
+    f = doc["features"]
+    # const() is a run-time function there (the profile says so): the parser takes const(y)
+    assert f["const"]["enabled"] is False and "const(y)" in f["const"]["evidence"]
+    assert f["const_tuple"]["evidence"] == "needs const, which is absent"
+    assert f["scheduler_static_nodes"]["evidence"] == "needs scheduler, which is absent"
+    assert f["source_line"]["enabled"] is True and f["bytecode"]["enabled"] is True
+    assert doc["limits"]["schedule_queue"]["value"] is None  # no scheduler: nothing to measure

@@ -34,6 +34,9 @@ GOOD = textwrap.dedent(
     """
 )
 
+FIRST_CLAIM = "        claim: The first claim.\n"
+HEAD_TO_CLAIM = GOOD[GOOD.index("    requires:"):GOOD.index(FIRST_CLAIM) + len(FIRST_CLAIM)]
+
 CASES = {
     # name: (old text, new text, expected line, pattern the message must contain)
     # PyYAML notices an unclosed flow sequence on the line after it.
@@ -46,6 +49,27 @@ CASES = {
     "duplicate_key": ("claim: The second claim.", "claim: The second claim.\n        claim: again", 17, r"behaviours\[1\]\.claim: duplicate key"),
     "bad_regex": ('expect: ["2"]', 'expect_regex: ["(2"]', 20, r"expect_regex\[0\]: bad regex"),
     "id_outside_api": ("id: zz_probe.second", "id: other.second", 14, r"behaviours\[1\]\.id: behaviour id must be 'zz_probe.<name>'"),
+    # limits a behaviour leans on, and api requires it narrows
+    "unknown_limit": (FIRST_CLAIM, FIRST_CLAIM + "        needs: {warp_core: 2}\n", 11,
+                      r"behaviours\[0\]\.needs\.warp_core: unknown limit 'warp_core' \(known limits: heap_words, schedule_queue\)"),
+    "need_within_documented_minimum": (
+        FIRST_CLAIM, FIRST_CLAIM + "        requires: [scheduler, time_sleep_ms]\n        needs: {schedule_queue: 1}\n", 12,
+        r"needs\.schedule_queue: 1 is within the documented minimum \(1\)"),
+    "need_beyond_what_is_measured": (
+        FIRST_CLAIM, FIRST_CLAIM + "        requires: [scheduler, time_sleep_ms]\n        needs: {schedule_queue: 999}\n", 12,
+        r"needs\.schedule_queue: 999 is more than the probe measures \(256\)"),
+    "need_without_the_limits_features": (FIRST_CLAIM, FIRST_CLAIM + "        needs: {schedule_queue: 3}\n", 11,
+                                         r"needs\.schedule_queue: the limit is only measured with scheduler, time_sleep_ms"),
+    "need_not_an_integer": (FIRST_CLAIM, FIRST_CLAIM + "        needs: {schedule_queue: many}\n", 11,
+                            r"needs\.schedule_queue: 'many' is not of type 'integer'"),
+    "drop_what_the_api_does_not_require": (FIRST_CLAIM, FIRST_CLAIM + "        drop_requires: {gc: not needed}\n", 11,
+                                           r"drop_requires\.gc: 'gc' is not in the api's requires"),
+    "drop_without_a_reason": (FIRST_CLAIM, FIRST_CLAIM + "        drop_requires: {micropython_module: ''}\n", 11,
+                              r"drop_requires\.micropython_module: '' should be non-empty"),
+    "drop_what_another_requirement_implies": (
+        HEAD_TO_CLAIM, HEAD_TO_CLAIM.replace("[micropython_module]", "[micropython_module, gc]")
+        + "        requires: [heap_locked]\n        drop_requires: {gc: not needed}\n", 12,
+        r"drop_requires\.gc: 'gc' is still required through heap_locked, which implies it"),
 }
 
 
@@ -85,6 +109,8 @@ def test_not_utf8_is_reported_with_its_line(project_copy, cli):
         ("features:\n  warp_drive: {enabled: false, reason: x}\n", r"ports/unix/port.yaml:\d+: features.warp_drive: unknown feature"),
         ("expectations:\n  nope.nothing: {outcome: xfail, reason: x}\n", r"expectations.nope.nothing: unknown behaviour"),
         ("features:\n  ringio: {enabled: false}\n", r"features.ringio: 'reason' is a required property"),
+        ("limits:\n  warp_core: {value: 1, reason: x}\n", r"ports/unix/port.yaml:\d+: limits.warp_core: unknown limit"),
+        ("limits:\n  schedule_queue: {value: 4}\n", r"limits.schedule_queue: 'reason' is a required property"),
     ],
 )
 def test_bad_profile_is_reported(project_copy, cli, profile_text, pattern):

@@ -7,4 +7,4 @@ print('LIMIT' in g, g['LIMIT'])
 # behaviour: 'const.public_name_stored_in_globals'
 # doc: 'const(expr)': "still stored as global variables in the module's dictionary"
 # claim: "A constant whose name has no leading underscore is also present in the module's globals() with its value."
-# requires: 'const, micropython_module'
+# requires: 'micropython_module'

@@ -10,6 +10,13 @@ WRONG_PORTS = {
         "select": ["const.*"],
         "must_fail": ["const.runtime_call_returns_argument", "const.module_prefix_not_folded"],
     },
+    "const_returns_none": {
+        # Also run on a build without parser const (tests/test_build_configs.py), where
+        # every behaviour that drops the const requirement must fail with it.
+        "code": "_port.const = lambda x: None\n",
+        "select": ["const.*"],
+        "must_fail": ["const.runtime_call_returns_argument", "const.module_prefix_not_folded", "const.alias_not_folded"],
+    },
     "const_not_folded_by_the_parser": {
         # A port built without MICROPY_COMP_CONST: const(...) is an ordinary call.
         "fake_binary": "sed -e 's/\\([^.A-Za-z_]\\)const(/\\1(/g' \"$1\" > \"$tmp/$1\"",

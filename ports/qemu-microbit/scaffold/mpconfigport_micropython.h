@@ -43,14 +43,17 @@
  * OFF: the firmware is built without MICROPY_COMP_CONST: const() is an ordinary function
  *   (imported from micropython, not a builtin) and nothing is folded; `_X = const(1)` still
  *   binds _X in globals and a later `X = 9` changes what functions see
- * skips 22 behaviour(s); APIs gone or partial: const
+ * skips 17 behaviour(s); APIs gone or partial: const
  */
 #define MICROPY_COMP_CONST (0)
 #define MICROPY_COMP_CONST_FOLDING (0)
 
-/* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers.
- * OFF: needs const, which the profile turns off
- * skips 9 behaviour(s)
+/* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers: the
+ * parser folds them, or (without parser const) the run-time function takes any object.
+ * enables APIs: (none directly; behaviours below need it)
+ * behaviours: const.float_value, const.str_value, const.bytes_value, const.bool_values,
+ *   const.none_value, const.ellipsis_value, const.tuple_value,
+ *   const.conditional_compilation, const.false_guarded_code_eliminated
  */
 
 /* feature const_tuple: const() accepts tuples of constants.

@@ -42,20 +42,18 @@
 /* feature const: The parser folds NAME = const(expr) assignments.
  * enables APIs: const
  * behaviours: const.folds_expression, const.reuses_earlier_constant_at_compile_time,
- *   const.public_name_stored_in_globals, const.underscore_name_not_in_globals,
- *   const.only_public_names_visible_to_other_code, const.no_import_needed,
- *   const.module_prefix_not_folded, const.alias_not_folded,
- *   const.runtime_call_returns_argument, const.runtime_variable_is_syntax_error,
+ *   const.underscore_name_not_in_globals, const.only_public_names_visible_to_other_code,
+ *   const.no_import_needed, const.runtime_variable_is_syntax_error,
  *   const.function_call_is_syntax_error, const.int_arithmetic_and_bitwise,
  *   const.float_value, const.str_value, const.bytes_value, const.bool_values,
  *   const.none_value, const.ellipsis_value, const.tuple_value,
- *   const.conditional_compilation, const.false_guarded_code_eliminated,
- *   const.reassigned_global_keeps_inlined_value
+ *   const.false_guarded_code_eliminated, const.reassigned_global_keeps_inlined_value
  */
 #define MICROPY_COMP_CONST (1)
 #define MICROPY_COMP_CONST_FOLDING (1)
 
-/* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers.
+/* feature const_objects: const() accepts str, bytes, bool, None and Ellipsis values, not only integers: the
+ * parser folds them, or (without parser const) the run-time function takes any object.
  * enables APIs: (none directly; behaviours below need it)
  * behaviours: const.float_value, const.str_value, const.bytes_value, const.bool_values,
  *   const.none_value, const.ellipsis_value, const.tuple_value,
