@@ -142,6 +142,12 @@ def classify(
 def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Result:
     if test["status"] == "skip":
         return Result(test["id"], test["api"], "skip", 0.0, test["reason"])
+    # A test list not planned for this runner (taken straight from a manifest) may still
+    # ask for what the runner cannot do: it skips as a planned run would have decided.
+    needs = {"id": test["id"], "interact": test.get("interact"), "repl": test.get("repl")}
+    cannot = decide(needs, {}, {}, can_interact=runner.can_interact, can_repl=runner.can_repl, runner_name=runner.name)
+    if cannot.kind == "skip":
+        return Result(test["id"], test["api"], "skip", 0.0, cannot.reason)
     script = suite.directory / test["file"]
     timeout = test.get("timeout_s") or timeout_s
     # Only what the test needs is passed: a runner without the capability never sees the keyword.
