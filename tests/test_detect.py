@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import stat
 from pathlib import Path
 
@@ -15,8 +14,10 @@ import yaml
 from mpconform.generator.manifest import FeatureState, decide, merge_probe, profile_features
 from mpconform.runners.harness import Suite
 from mpconform.runners.probe import LIMIT, Answer, FeatureProbe, program, run_probe
-from mpconform.runners.qemu import MICROBIT_FIRMWARE
+from mpconform.runners.qemu import QemuRunner
 from mpconform.runners.unix import UnixRunner, find_micropython
+
+from .qemukit import MICROBIT
 
 
 def _wrapper(tmp_path: Path, sed: str) -> str:
@@ -276,7 +277,7 @@ def test_a_traceback_without_line_numbers_cannot_tell_the_emitter(tmp_path):
     assert f["bytecode"].enabled is None and "nothing that tells" in f["bytecode"].evidence
 
 
-@pytest.mark.skipif(not shutil.which("qemu-system-arm") or not Path(MICROBIT_FIRMWARE).is_file(),
+@pytest.mark.skipif(QemuRunner.unavailable_reason(MICROBIT) is not None,
                     reason="needs qemu-system-arm and Debian's firmware-microbit-micropython (mpconform install qemu)")
 def test_detect_decides_every_feature_on_a_10_kb_heap(cli, root):
     status, out, err = cli("--root", root, "detect", "qemu-microbit", "--json")
