@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import SourceError
+from .inputfile import MAX_DEPTH, InputFileError, depth_problem, read_bytes
 
 _SURROGATE = re.compile("[\ud800-\udfff]")  # YAML's \u escapes can make them; UTF-8 cannot hold them
 
@@ -60,21 +61,51 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     aliases or lone surrogates."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(name, None, "", f"cannot read: {exc.strerror}") from None
+        raw = read_bytes(path)
+    except InputFileError as exc:
+        raise SourceError(name, None, "", str(exc).split(": ", 1)[-1]) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(name, 1, "", "UTF-16 text; save it as UTF-8")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError(name, line, "", f"not UTF-8: {exc.reason}") from None
+    doc = _parse(text, name)
+    if depth_problem(doc.data):
+        raise SourceError(name, _too_deep_line(text), "", f"nested more than {MAX_DEPTH} deep")
+    return doc
+
+
+def _too_deep_line(text: str) -> int | None:
+    """Where the nesting first goes past MAX_DEPTH, from the parser's events (which it
+    produces without recursing, unlike the composer)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):  # libyaml stops at its own limit before saying where
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+def _parse(text: str, name: str) -> YamlDoc:
     if FAST_LOADER is not yaml.SafeLoader:
         try:
             return _load_text(FAST_LOADER, text, name)
         except yaml.YAMLError:
             pass  # reported below, in the pure-Python loader's words
+        except RecursionError:
+            raise SourceError(name, _too_deep_line(text), "", f"nested more than {MAX_DEPTH} deep") from None
     try:
         return _load_text(yaml.SafeLoader, text, name)
+    except RecursionError:
+        raise SourceError(name, _too_deep_line(text), "", f"nested more than {MAX_DEPTH} deep") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from mpconform.generator.inputfile import InputFileError, decode, parse_json
 from mpconform.generator.procid import is_running, start_time
 
 from .base import RunnerError
@@ -173,13 +174,9 @@ class Lab:
         record = None
         if not why:
             try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                why = "not UTF-8 text"
-            except ValueError as exc:
-                why = f"not JSON: {exc}"
-            except RecursionError:
-                why = "nested too deeply"
+                record = parse_json(self.pids_file, decode(self.pids_file, raw))
+            except InputFileError as exc:
+                why = str(exc).split(": ", 1)[-1]
         why = why or _problem(record)
         if why:
             raise RunnerError(f"{self.pids_file}: not a lab record written by `mpconform lab up` ({why}); "

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mpconform.generator.atomicfile import write_atomic
 from mpconform.generator.errors import MpconformError
+from mpconform.generator.inputfile import InputFileError, load_json
 
 from .provenance import flat_properties
 
@@ -87,11 +88,9 @@ class ResultsFileError(MpconformError):
 def load_document(path: Path) -> dict:
     """A results document written by `mpconform run --json`, checked for the fields readers rely on."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ResultsFileError(f"{path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ResultsFileError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+        doc = load_json(path)
+    except InputFileError as exc:
+        raise ResultsFileError(str(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
         raise ResultsFileError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
     if doc.get("format", RESULTS_FORMAT) != RESULTS_FORMAT:

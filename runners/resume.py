@@ -10,9 +10,10 @@ file), and a resume on anything else stops before its first test."""
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from pathlib import Path
+
+from mpconform.generator.inputfile import InputFileError, parse_json, read_text
 
 from .base import RunnerError
 from .results import OUTCOMES, Result
@@ -22,15 +23,14 @@ RERUN = frozenset({"error"})
 
 def _records(path: Path) -> tuple[dict, list]:
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RunnerError(f"--resume {path}: not UTF-8 text (byte {exc.start}); "
-                          "give the .jsonl or .json that `mpconform run --json` wrote") from None
-    except OSError as exc:
-        raise RunnerError(f"--resume {path}: cannot read: {exc.strerror}") from None
+        text = read_text(path)
+    except InputFileError as exc:
+        raise RunnerError(f"--resume {exc}; give the .jsonl or .json that `mpconform run --json` wrote") from None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
+        doc = parse_json(path, text)
+    except InputFileError as exc:
+        if "nested more than" in str(exc):
+            raise RunnerError(f"--resume {exc}") from None
         doc = None
     if isinstance(doc, dict) and "results" in doc:
         if not isinstance(doc["results"], list):
@@ -40,10 +40,12 @@ def _records(path: Path) -> tuple[dict, list]:
             header["firmware"] = doc["firmware"]
         return header, doc["results"]
     header, rows = {}, []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
+            row = parse_json(path, line, number - 1)
+        except InputFileError as exc:
+            if "nested more than" in str(exc):
+                raise RunnerError(f"--resume {exc}") from None
             continue  # the last line of a killed run may be cut short
         if isinstance(row, dict) and "header" in row and isinstance(row["header"], dict):
             header = row["header"]
@@ -65,7 +67,7 @@ def read_log(path: Path, port: str) -> tuple[dict, dict[str, Result]]:
     for row in rows:
         try:
             result = Result(str(row["id"]), str(row["api"]), row["outcome"], float(row["duration_s"]), str(row["detail"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # a number too large for a float too
             continue
         if not math.isfinite(result.duration_s):
             result.duration_s = 0.0  # strict JSON has no NaN or Infinity
