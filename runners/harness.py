@@ -13,7 +13,7 @@ from pathlib import Path
 from mpconform.generator.errors import MpconformError
 from mpconform.generator.manifest import decide, explain_requirements
 
-from .base import Execution, Runner
+from .base import Execution, Runner, RunnerError
 from .bounded import clip_text
 from .matching import describe_mismatch, exit_status_problem, lines_of, matches
 from .probe import LIMIT, FeatureProbe
@@ -22,7 +22,9 @@ from .results import Result
 DEFAULT_TIMEOUT_S = 10.0
 TAIL_CHARS = 600
 DETAIL_CHARS = 16 * 1024  # a result's detail: a diff of huge lines is cut to this
-UNSURE = ("fail", "timeout", "crash")  # outcomes a damaged program can cause: checked again
+# Outcomes a damaged program or a garbled exchange can cause: judged again on a checked
+# run. An error (the raw REPL's handshake lost under load, say) gets its second chance too.
+UNSURE = ("fail", "timeout", "crash", "error")
 
 
 class SuiteChanged(MpconformError):
@@ -175,7 +177,10 @@ def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, t
     first = classify(judge, suite.expected(test), ex)[0]
     if first not in UNSURE:
         return ex
-    checked = runner.execute_checked(script, timeout, **extra)
+    try:
+        checked = runner.execute_checked(script, timeout, **extra)
+    except RunnerError:
+        return ex  # the board is gone: the first run's account stands
     if classify(judge, suite.expected(test), checked)[0] != first:
         note = (f"an unchecked first run gave {first} (last output: {ex.output[-120:]!r}); "
                 "this is the run whose program the board checked")
