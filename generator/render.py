@@ -95,6 +95,8 @@ def manifest_features(spec: Spec, profile: Profile, history: History | None = No
         }
         if f.probe_output_tells:
             entry["probe_output_tells"] = f.probe_output_tells
+        if f.probe_interact:
+            entry["probe_interact"] = [{"after": a, "send": s} for a, s in f.probe_interact]
         if f.name in history.features:
             entry["since"] = history.features[f.name].since
         if f.name in profile.settings:

@@ -35,6 +35,7 @@ class Feature:
     probe_output: str = ""  # regex over what the probe prints, when that decides instead
     skeleton: str = ""  # why `mpconform scaffold`'s host skeleton leaves it out (it needs port code)
     probe_output_tells: str = ""  # regex: printed output not matching it cannot tell
+    probe_interact: tuple = ()  # ((after, send), ...): input sent while the probe runs
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,7 @@ def _load_features(doc: YamlDoc, errors: list[SourceError]) -> dict[str, Feature
         name: Feature(
             name, f["description"], tuple(f["macros"]), tuple(f.get("implies", ())), f["probe"], f.get("probe_output", ""),
             f.get("skeleton", ""), f.get("probe_output_tells", ""),
+            tuple((s["after"], s["send"]) for s in f.get("probe_interact", ())),
         )
         for name, f in doc.data["features"].items()
     }

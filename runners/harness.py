@@ -82,7 +82,8 @@ class Suite:
     def feature_probes(self) -> list[FeatureProbe]:
         features = [
             FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""), tuple(f.get("implies", ())),
-                         f.get("probe_output_tells", ""))
+                         f.get("probe_output_tells", ""),
+                         interact=tuple((s["after"], s["send"]) for s in f.get("probe_interact", ())))
             for name, f in self.manifest.get("features", {}).items()
             if f.get("probe")
         ]

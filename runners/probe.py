@@ -163,6 +163,7 @@ class FeatureProbe:
     output_tells: str = ""  # regex: printed output not matching it cannot tell
     kind: str = FEATURE  # or LIMIT: the answer is a number
     up_to: int = 0  # a limit's probe counts no further (UP_TO in its body)
+    interact: tuple = ()  # ((after, send), ...): input the runner sends while it runs (run on its own)
 
 
 @dataclass
@@ -344,6 +345,14 @@ def run_probe(runner: Runner, workdir: Path, probes: list[FeatureProbe], timeout
     parts, run side by side (a probe and what it implies in the same part); each part
     carries the identity request too."""
     probes = in_order(list(probes))
+    typed = [p for p in probes if p.interact]
+    if typed:  # answered after the rest, one at a time, with their input
+        report = run_probe(runner, workdir, [p for p in probes if not p.interact], timeout_s)
+        answers = dict(report.features)
+        for p in typed:
+            answers[p.name] = _implied(p, answers) or _interactive(runner, workdir, p, timeout_s)
+        answers = _close_over_implies(answers, probes)
+        return ProbeReport(report.identity, {p.name: answers[p.name] for p in probes if p.name in answers})
     groups = _groups(probes)
     parts = max(1, min(runner.max_parallel or 1, len(groups)))
     if parts == 1:
@@ -382,6 +391,21 @@ def _groups(probes: list[FeatureProbe]) -> list[list[FeatureProbe]]:
     for p in probes:
         out.setdefault(root(p.name), []).append(p)
     return list(out.values())
+
+
+def _interactive(runner: Runner, workdir: Path, probe: FeatureProbe, timeout_s: float) -> Answer:
+    """A probe that needs input sent while it runs (what a feature does with a character
+    arriving on the port's input stream), run alone with its input."""
+    if not runner.can_interact:
+        return Answer(None, f"the {runner.name} runner cannot send input while code runs, which this probe needs")
+    script = workdir / f"mpconform_probe_{probe.name}.py"
+    script.write_text(program([probe], identity=False), encoding="utf-8")
+    ex = runner.execute(script, timeout_s, interact=probe.interact)
+    found, _ = parse_features(ex.output, [probe])
+    if probe.name in found:
+        return found[probe.name]
+    tail = ex.output.strip().splitlines()[-1] if ex.output.strip() else "no output"
+    return Answer(None, _clip(f"probe did not finish ({_why(ex)}; last output {tail!r})"))
 
 
 def _close_over_implies(answers: dict[str, Answer], probes: list[FeatureProbe]) -> dict[str, Answer]:

@@ -41,7 +41,8 @@ def test_right_output_then_status_255_is_a_failure_naming_it(root, tmp_path):
     assert unlock and all(r["outcome"] == "fail" for r in unlock)
     assert all(r["detail"] == "the port exited with status 255 (expected 0: the test ends normally)" for r in unlock)
     others = [r for k, r in results.items() if k.startswith("heap_lock.")]
-    assert others and all(r["outcome"] == "pass" for r in others)
+    # all pass, but what types at a REPL prompt, which the unix runner never reaches
+    assert others and all(r["outcome"] == "pass" or "friendly REPL" in r["detail"] for r in others)
 
 
 def test_an_uncaught_exception_the_test_expects_exits_1_and_passes(tmp_path):

@@ -66,7 +66,7 @@ def test_bad_qemu_arguments_are_a_file_line_error(cli, project_copy):
     profile.write_text(text.replace(old, "    args: [-M, sabrelite, -kernel, firmware.elf]\n    macros: {EMIT: 0}\n"))
     line = text.splitlines().index(old.rstrip("\n")) + 1
     status, _, err = cli("--root", project_copy, "compile")
-    assert status == 1
+    assert status == 2
     assert err.splitlines() == [
         f"ports/qemu-sabrelite/port.yaml:{line}: runner.options.args: -M is the runner's (the machine comes from the "
         "option machine, the UART goes to its socket)",
