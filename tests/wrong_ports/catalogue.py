@@ -123,31 +123,27 @@ WRONG_PORTS = {
     "schedule_runs_callbacks_only_in_sleeps": {
         "code": (
             "_pending = []\n_port.schedule = lambda f, a: _pending.append((f, a))\n"
-            "import time as _time\nclass _Time:\n    pass\n_t = _Time()\n"
-            "for _n in dir(_time):\n    if not _n.startswith('__'):\n        setattr(_t, _n, getattr(_time, _n))\n"
+            "import time as _time\n_t = _shadow('time', _time)\n"
             "def _sleep_ms(ms):\n    while _pending:\n        f, a = _pending.pop(0)\n        f(a)\n    _time.sleep_ms(ms)\n"
-            "_t.sleep_ms = _sleep_ms\nsys.modules['time'] = _t\n"
+            "_t.sleep_ms = _sleep_ms\n"
         ),
         "select": ["schedule.not_called_inside_native_code", "schedule.runs_between_opcodes_without_sleep"],
         "must_fail": ["schedule.not_called_inside_native_code", "schedule.runs_between_opcodes_without_sleep"],
     },
     "sleep_ms_runs_no_callback": {
         "code": (
-            "import time as _time\nclass _Time:\n    pass\n_t = _Time()\n"
-            "for _n in dir(_time):\n    if not _n.startswith('__'):\n        setattr(_t, _n, getattr(_time, _n))\n"
-            "_t.sleep_ms = lambda ms: None\nsys.modules['time'] = _t\n"
+            "import time as _time\n_shadow('time', _time).sleep_ms = lambda ms: None\n"
         ),
         "select": ["schedule.sleep_inside_callback_does_not_run_others", "schedule.sleep_ms_zero_runs_pending"],
         "must_fail": ["schedule.sleep_inside_callback_does_not_run_others", "schedule.sleep_ms_zero_runs_pending"],
     },
     "tracebacks_without_line_numbers": {
         "code": (
-            "_sys = sys\nclass _Sys:\n    pass\n_s = _Sys()\n"
-            "for _n in dir(_sys):\n    if not _n.startswith('__'):\n        setattr(_s, _n, getattr(_sys, _n))\n"
+            "_sys = sys\n_s = _shadow('sys', _sys)\n"
             "def _print_exception(e, f=_sys.stdout):\n    b = io.StringIO()\n    _sys.print_exception(e, b)\n"
             "    f.write(''.join(p.split(', line ')[0] + (',' + p.split(',', 2)[2] if p.count(',') > 1 else '')\n"
             "                    for p in b.getvalue().splitlines(True)))\n"
-            "_s.print_exception = _print_exception\nsys.modules['sys'] = _s\n"
+            "_s.print_exception = _print_exception\n"
         ),
         "select": ["opt_level.line_numbers_dropped_at_level_3"],
         "must_fail": ["opt_level.line_numbers_dropped_at_level_3"],

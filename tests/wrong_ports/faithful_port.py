@@ -13,10 +13,18 @@ class _Port:
     pass
 
 
-_port = _Port()
-for _name in dir(_real):
-    if not _name.startswith('__'):
-        setattr(_port, _name, getattr(_real, _name))
+def _shadow(name, module):
+    # A stand-in for a built-in module, whose members a wrong port replaces one at a
+    # time; `import name` in the test then finds it first in sys.modules.
+    stand_in = _Port()
+    for member in dir(module):
+        if not member.startswith('__'):
+            setattr(stand_in, member, getattr(module, member))
+    sys.modules[name] = stand_in
+    return stand_in
+
+
+_port = _shadow('micropython', _real)
 
 
 def _heap_locked():
@@ -68,4 +76,3 @@ class _RingIO(io.IOBase):
 _port.heap_locked = _heap_locked
 _port.alloc_emergency_exception_buf = _alloc_emergency_exception_buf
 _port.RingIO = _RingIO
-sys.modules['micropython'] = _port
