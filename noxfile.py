@@ -155,12 +155,15 @@ def soak(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run("mpconform", "install", "qemu")
     rounds = list(session.posargs) or ["--rounds", "100"]
-    commands = ["mpconform", "run", "unix", "-k", "kbd_intr.*", "---",
-                "mpconform", "run", "unix-pty", "-k", "kbd_intr.*", "-k", "heap_lock.repl_forces_unlock", "---",
+    # The behaviours that send input while they run or type at a prompt, on each runner that can.
+    interactive = ["-k", "kbd_intr.ctrl_c_raises_keyboardinterrupt", "-k", "kbd_intr.restore_after_*",
+                   "-k", "kbd_intr.disabled_ctrl_c_raises_nothing", "-k", "kbd_intr.other_character_raises",
+                   "-k", "heap_lock.repl_forces_unlock"]
+    commands = ["mpconform", "run", "unix", *interactive, "---", "mpconform", "run", "unix-pty", *interactive, "---",
                 "pytest", "-q", "-p", "no:cacheprovider", "tests/test_interact.py",
                 "tests/test_detect.py::test_unix_runner_delivers_ctrl_c_as_a_terminal_would"]
     if shutil.which("qemu-system-arm"):
-        commands += ["---", "mpconform", "run", "qemu-microbit", "-k", "kbd_intr.*", "-k", "heap_lock.repl_forces_unlock"]
+        commands += ["---", "mpconform", "run", "qemu-microbit", *interactive]
     session.run("python", "tools/soak.py", *rounds, "--busy", "2", "--", *commands)
 
 

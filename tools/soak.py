@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = split_commands(words)
     if not commands or args.rounds < 1:
         ap.error("give at least one command after --, and --rounds of 1 or more")
+    # A soak stopped by SIGTERM (or SIGHUP) still stops its busy processes: unwind through finally.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     busy = [subprocess.Popen([sys.executable, "-c", SPIN], start_new_session=True) for _ in range(args.busy)]
     failures: dict[int, list[str]] = {i: [] for i in range(len(commands))}
     start = time.monotonic()
