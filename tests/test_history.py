@@ -160,7 +160,9 @@ def test_since_needs_an_upstream_tree():
     assert "MICROPY_DIR" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.skipif(not os.environ.get("MICROPY_DIR"), reason="needs an upstream MicroPython git tree in MICROPY_DIR")
+@pytest.mark.skipif(not os.environ.get("MICROPY_DIR"),
+                    reason="needs upstream's git history (a clone in MICROPY_DIR); the shared snapshot is a tree "
+                           "without history, run above on it by test_since_on_a_tree_without_history_skips_saying_why")
 def test_since_check_rederives_every_entry():
     done = _since("--check")
     assert done.returncode == 0, done.stdout + done.stderr
