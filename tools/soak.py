@@ -33,6 +33,23 @@ def split_commands(words: list[str]) -> list[list[str]]:
     return commands
 
 
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    """One command; a soak stopped meanwhile asks it to stop too (SIGTERM, as a user
+    would), so it can end its own children (emulators, relays) before the soak exits."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate()
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=100)
@@ -52,10 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in range(1, args.rounds + 1):
             for i, cmd in enumerate(commands):
-                done = subprocess.run(cmd, capture_output=True, text=True)
+                done = _run(cmd)
                 if done.returncode != 0:
-                    tail = (done.stdout + done.stderr).strip().splitlines()[-6:]
+                    tail = done.stdout.strip().splitlines()[-12:]
                     failures[i].append(f"round {n}: exit {done.returncode}: " + " | ".join(tail))
+                    print(f"soak: {' '.join(cmd)}: {failures[i][-1]}", flush=True)
             print(f"soak: round {n}/{args.rounds}: "
                   + ", ".join(f"{len(f)} failed" for f in failures.values()), flush=True)
     finally:
