@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from mpconform.generator.procid import stat_fields
+
 TREE_ENV = "MPCONFORM_TEST_TREE"
 PR_SET_CHILD_SUBREAPER = 36
 REAP_S = 2.0  # how long killed processes get to become reapable
@@ -72,10 +74,10 @@ def environment(tag: str) -> dict:
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
     """(state, parent pid, start time) of a process, zombies included; None when there is none."""
+    fields = stat_fields(pid)
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return fields[0], int(fields[1]), int(fields[19])
-    except (OSError, IndexError, ValueError):
+        return (fields[0], int(fields[1]), int(fields[19])) if fields else None
+    except (IndexError, ValueError):
         return None
 
 
