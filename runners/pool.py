@@ -72,11 +72,17 @@ class RunnerPool(Runner):
     def alive(self) -> int:
         return len(self.instances) - len(self._dead)
 
-    def _drop(self, inst: Runner, why: str) -> None:
+    def _drop(self, inst: Runner, why: str, keep_last: bool = False) -> bool:
+        """Drop `inst`; with keep_last, only while another instance is still alive. The
+        check and the drop are one step: two instances failing at once must not each see
+        the other alive and both go (a line error on the last instance is that test's error)."""
         with self._lock:
+            if keep_last and self.alive <= 1:
+                return False
             self._dead[self.instances.index(inst)] = why
             self.max_parallel = max(1, self.alive)
         inst.close()
+        return True
 
     def _take(self) -> Runner:
         while True:
@@ -108,8 +114,7 @@ class RunnerPool(Runner):
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"
                 continue
-            if ex.error and attempt == 0 and self.alive > 1:
-                self._drop(inst, ex.error)
+            if ex.error and attempt == 0 and self._drop(inst, ex.error, keep_last=True):
                 note = f"instance {where} was lost ({ex.error})"
                 continue
             with self._lock:
