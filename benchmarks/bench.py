@@ -110,10 +110,10 @@ def main() -> int:
     ap.add_argument("--no-qemu", action="store_true")
     args = ap.parse_args()
 
-    from mpconform.runners.board import BoardRunner
-    from mpconform.runners.qemu import QemuRunner
-    from mpconform.runners.unix import UnixRunner, find_micropython
-    from mpconform.runners.webassembly import WebAssemblyRunner
+    from mpconform.runners.plugins.board import BoardRunner
+    from mpconform.runners.plugins.qemu import QemuRunner
+    from mpconform.runners.plugins.unix import UnixRunner, find_micropython
+    from mpconform.runners.plugins.webassembly import WebAssemblyRunner
 
     binary = find_micropython()
     scripts = runnable("unix", "unix-pty", "webassembly")

@@ -22,9 +22,9 @@ def main() -> int:
     ap.add_argument("pairs", nargs="+", help="CHUNK:DELAY_S")
     args = ap.parse_args()
 
-    from mpconform.runners.harness import Suite, run_suite
-    from mpconform.runners.qemu import QemuRunner
-    from mpconform.runners.results import UNEXPECTED
+    from mpconform.core.results import UNEXPECTED
+    from mpconform.runners.plugins.qemu import QemuRunner
+    from mpconform.runners.run.harness import Suite, run_suite
 
     suite = Suite.load(ROOT / "suites" / args.port)
     options = dict(suite.manifest["runner"]["options"])

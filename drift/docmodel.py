@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.generator.errors import MpconformError
+from mpconform.core.errors import MpconformError
 
 FORMATS = ("rst", "markdown", "text")
 
@@ -204,11 +204,11 @@ def read_doc(path: Path, fmt: str = "auto") -> DocModule:
     if fmt == "auto":
         fmt = sniff_format(text)
     if fmt == "rst":
-        from .rstdocs import parse_rst
+        from mpconform.drift.rstdocs import parse_rst
 
         doc = parse_rst(text, str(path))
     elif fmt in ("markdown", "text"):
-        from .seeddocs import parse_seed
+        from mpconform.drift.seeddocs import parse_seed
 
         doc = parse_seed(text, str(path), fmt)
     else:

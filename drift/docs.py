@@ -20,12 +20,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpconform.generator.atomicfile import write_atomic
+from mpconform.core.atomicfile import write_atomic
+from mpconform.drift.docmodel import DocMember, DocModule, Param, collapse, format_signature, parse_params, spec_params
+from mpconform.drift.seeddocs import strip_inline_markup
 from mpconform.generator.spec import Api, Spec
 from mpconform.generator.yamlsource import load_yaml
-
-from .docmodel import DocMember, DocModule, Param, collapse, format_signature, parse_params, spec_params
-from .seeddocs import strip_inline_markup
 
 # Kinds that mean the same thing for a caller.
 _KIND_ALIASES = {"exception": "class", "staticmethod": "method", "classmethod": "method", "attribute": "data"}

@@ -21,8 +21,8 @@ from mpconform.drift.docmodel import format_signature, spec_params
 from mpconform.generator.profiles import Profile, load_profile, load_profile_file
 from mpconform.generator.spec import Api, Spec, load_spec
 from mpconform.runners.base import Runner, RunnerError
-from mpconform.runners.probe import probe as probe_implementation
-from mpconform.runners.session import make_runner, open_suite
+from mpconform.runners.run.probe import probe as probe_implementation
+from mpconform.runners.run.session import make_runner, open_suite
 
 TOO_MANY = 12  # arguments passed to read a callable's limit; no documented member takes that many
 TAG = "mpconform-drift"

@@ -16,7 +16,7 @@ import re
 from docutils import nodes, utils
 from docutils.parsers.rst import Directive, Parser, directives, roles
 
-from .docmodel import DocMember, DocModule, DocReadError, Passage, collapse, split_signature
+from mpconform.drift.docmodel import DocMember, DocModule, DocReadError, Passage, collapse, split_signature
 
 DESC_KINDS = (
     "function", "class", "method", "data", "attribute", "exception", "decorator",

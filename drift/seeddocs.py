@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .docmodel import DocMember, DocModule, Passage, collapse, split_signature
+from mpconform.drift.docmodel import DocMember, DocModule, Passage, collapse, split_signature
 
 _TAGGED = re.compile(r"^<(?P<kind>function|class|method|data|exception)>\s*(?P<sig>.*?)\s*</(?P=kind)>\s*$")
 _DOTTED_SIG = re.compile(r"^(?:(?P<cls>class|exception)\s+)?(?P<prefix>[A-Za-z_]\w*)\.(?P<rest>[A-Za-z_][\w.]*\s*\(.*\))\s*$")

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import re
 
+from mpconform.drift.docmodel import DocMember, DocModule, collapse
+from mpconform.drift.docs import Finding
+from mpconform.drift.seeddocs import strip_inline_markup
 from mpconform.generator.spec import Spec
 from mpconform.generator.statements import StatementMap
-
-from .docmodel import DocMember, DocModule, collapse
-from .docs import Finding
-from .seeddocs import strip_inline_markup
 
 # Words ending in a full stop that do not end a sentence.
 _ABBREVIATIONS = {"e.g.", "eg.", "i.e.", "ie.", "etc.", "cf.", "vs.", "approx.", "no."}

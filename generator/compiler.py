@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .history import load_history
-from .outputs import Outputs
-from .profiles import Profile, load_profile_file, load_profiles
-from .render import TESTS_DIR, environment, render_suite, render_tests
-from .scaffold import check_spec, render_scaffold
-from .spec import Spec, load_spec
-from .statements import load_statements
+from mpconform.generator.history import load_history
+from mpconform.generator.outputs import Outputs
+from mpconform.generator.profiles import Profile, load_profile_file, load_profiles
+from mpconform.generator.render import TESTS_DIR, environment, render_suite, render_tests
+from mpconform.generator.scaffold import check_spec, render_scaffold
+from mpconform.generator.spec import Spec, load_spec
+from mpconform.generator.statements import load_statements
 
 
 def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:

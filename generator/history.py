@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SourceError, SourceErrors
-from .manifest import UNRELEASED, release_key
-from .spec import Spec
-from .yamlsource import YamlDoc, load_yaml
+from mpconform.core.errors import SourceError, SourceErrors
+from mpconform.core.manifest import UNRELEASED, release_key
+from mpconform.generator.spec import Spec
+from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
 HISTORY_FILE = "spec/history.yaml"
 RELEASE = re.compile(r"v[0-9]+\.[0-9]+(\.[0-9]+)?")  # a release tag: no -preview, no -rc

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomicfile import write_all_or_none
+from mpconform.core.atomicfile import write_all_or_none
 
 # Byte-code caches Python (or pip, installing the wheel) writes beside the generated
 # test programs: not generated, and not stale either.

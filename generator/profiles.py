@@ -7,12 +7,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.generator.manifest import PROFILE, FeatureState, LimitState, Status, decide
-
-from .errors import SourceError, SourceErrors, UnknownPort
-from .spec import Behaviour, Spec
-from .wholematch import Validator
-from .yamlsource import load_yaml
+from mpconform.core.errors import SourceError, SourceErrors, UnknownPort
+from mpconform.core.manifest import PROFILE, FeatureState, LimitState, Status, decide
+from mpconform.core.wholematch import Validator
+from mpconform.generator.spec import Behaviour, Spec
+from mpconform.generator.yamlsource import load_yaml
 
 
 def behaviour_entry(behaviour: Behaviour) -> dict:
@@ -63,8 +62,9 @@ class Profile:
 def option_errors(doc, runner: str, options: dict) -> list[SourceError]:
     """The runner's declared options against the profile's (runners/options.py); a
     runner not installed here, or one that declares none, is checked by the run."""
-    from mpconform.runners import RunnerError, load_runner
-    from mpconform.runners.options import problems
+    from mpconform.core.errors import RunnerError
+    from mpconform.core.options import problems
+    from mpconform.core.registry import load_runner
 
     try:
         declared = load_runner(runner).OPTIONS

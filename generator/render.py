@@ -8,9 +8,9 @@ from pathlib import Path
 
 import jinja2
 
-from .history import History
-from .profiles import Profile, behaviour_entry
-from .spec import Spec
+from mpconform.generator.history import History
+from mpconform.generator.profiles import Profile, behaviour_entry
+from mpconform.generator.spec import Spec
 
 TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST_FORMAT = 2
@@ -107,7 +107,7 @@ def manifest_features(spec: Spec, profile: Profile, history: History | None = No
 
 def manifest_limits(spec: Spec, profile: Profile) -> dict:
     """Every limit with its probe, and the profile's declared value where it has one."""
-    from .spec import limit_json
+    from mpconform.generator.spec import limit_json
 
     out = {}
     for lim in spec.limits.values():

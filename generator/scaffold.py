@@ -11,10 +11,10 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from .cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
-from .errors import MpconformError, SourceError, SourceErrors
-from .profiles import Profile
-from .spec import Spec, _feature_closure
+from mpconform.core.errors import MpconformError, SourceError, SourceErrors
+from mpconform.generator.cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
+from mpconform.generator.profiles import Profile
+from mpconform.generator.spec import Spec, _feature_closure
 
 HOOKS_FILE = Path(__file__).parent / "templates" / "scaffold" / "hooks.yaml"
 SOURCES_FILE = Path(__file__).parent / "templates" / "scaffold" / "sources.yaml"
@@ -37,7 +37,7 @@ def load_sources() -> dict[str, list[str]]:
 
 def _check_sources(spec: Spec) -> list[SourceError]:
     """sources.yaml names macros of the spec and plain relative .c paths; so does a hook's `source`."""
-    from .yamlsource import load_yaml
+    from mpconform.generator.yamlsource import load_yaml
 
     errors: list[SourceError] = []
     doc = load_yaml(SOURCES_FILE, "generator/templates/scaffold/sources.yaml")
@@ -191,7 +191,7 @@ def source_plans(features: list[FeaturePlan], hooks: list[HookPlan]) -> list[Sou
 
 
 def environment(env: jinja2.Environment | None = None) -> jinja2.Environment:
-    from .render import environment as base_environment
+    from mpconform.generator.render import environment as base_environment
 
     env = env or base_environment()
     env.filters["c_string"] = c_string

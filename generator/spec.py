@@ -13,10 +13,10 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from .errors import SourceError, SourceErrors
-from .manifest import WILDCARD_LINE
-from .wholematch import Validator
-from .yamlsource import YamlDoc, load_yaml
+from mpconform.core.errors import SourceError, SourceErrors
+from mpconform.core.manifest import WILDCARD_LINE
+from mpconform.core.wholematch import Validator
+from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from .errors import SourceError, SourceErrors
-from .spec import Spec
-from .wholematch import Validator
-from .yamlsource import YamlDoc, load_yaml
+from mpconform.core.errors import SourceError, SourceErrors
+from mpconform.core.wholematch import Validator
+from mpconform.generator.spec import Spec
+from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
 STATEMENTS_FILE = "spec/statements.yaml"
 SCHEMA_FILE = "spec/statements.schema.json"

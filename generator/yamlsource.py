@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from .errors import SourceError
-from .inputfile import MAX_DEPTH, InputFileError, depth_problem, read_bytes
+from mpconform.core.errors import SourceError
+from mpconform.core.inputfile import MAX_DEPTH, InputFileError, depth_problem, read_bytes
 
 _SURROGATE = re.compile("[\ud800-\udfff]")  # YAML's \u escapes can make them; UTF-8 cannot hold them
 

@@ -8,12 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UsageError
-
-from . import portarg
-from .argtypes import positive as _positive
-from .argtypes import seconds as _seconds
-from .paths import find_root, require_checkout
+from mpconform import portarg
+from mpconform.argtypes import positive as _positive
+from mpconform.argtypes import seconds as _seconds
+from mpconform.core.errors import MpconformError, SourceError, SourceErrors, UsageError
+from mpconform.paths import find_root, require_checkout
 
 
 def _cmd_compile(args) -> int:
@@ -41,11 +40,11 @@ def _cmd_spec(args) -> int:
     from mpconform.generator.spec import load_spec
 
     if args.action == "sync-digests":
-        from .drift_cli import cmd_sync_digests
+        from mpconform.drift_cli import cmd_sync_digests
 
         return cmd_sync_digests(args)
     if args.action == "coverage":
-        from .coverage_cli import cmd_spec_coverage
+        from mpconform.coverage_cli import cmd_spec_coverage
 
         return cmd_spec_coverage(args)
     spec = load_spec(args.root)
@@ -60,9 +59,9 @@ def _cmd_spec(args) -> int:
 
 
 def _cmd_ports(args) -> int:
+    from mpconform.core.registry import load_runner
     from mpconform.generator.profiles import load_profiles
     from mpconform.generator.spec import load_spec
-    from mpconform.runners import load_runner
 
     spec = load_spec(args.root)
     if args.profile:
@@ -87,8 +86,8 @@ def _cmd_ports(args) -> int:
 def _check_docs_release(root: Path, release: str) -> None:
     """--docs names a release spec/history.yaml can speak for: one it records or one
     before the latest it records (after that, what changed is not known)."""
+    from mpconform.core.manifest import UNRELEASED, release_key
     from mpconform.generator.history import load_history
-    from mpconform.generator.manifest import UNRELEASED, release_key
     from mpconform.generator.spec import load_spec
 
     history = load_history(root, load_spec(root))
@@ -101,7 +100,7 @@ def _check_docs_release(root: Path, release: str) -> None:
 
 
 def _cmd_run(args) -> int:
-    from mpconform.runners.session import RunOptions, run_port
+    from mpconform.runners.run.session import RunOptions, run_port
 
     target = portarg.resolve(args)
     if args.docs:
@@ -110,7 +109,7 @@ def _cmd_run(args) -> int:
     devices = args.device or []
     places = list(args.place or [])
     if args.places:
-        from mpconform.runners.labgrid_place import places_tagged
+        from mpconform.runners.lab.place import places_tagged
 
         key, _, value = args.places.partition("=")
         places += [p for p in places_tagged(args.coordinator, key, value) if p not in places]
@@ -160,7 +159,7 @@ COMMAND_MODULES: list[str] = [
 
 
 def _release(text: str) -> str:
-    from mpconform.generator.manifest import release_key
+    from mpconform.core.manifest import release_key
 
     if not release_key(text) or not text.lstrip("v")[:1].isdigit():
         raise argparse.ArgumentTypeError(f"not a release like v1.22.0: {text!r}")
@@ -270,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mpconform: {exc}", file=sys.stderr)
         return exc.exit_status
     except BrokenPipeError:  # our reader went away (`| head`): stop quietly, as if by SIGPIPE
-        from mpconform.runners.console import silence
+        from mpconform.runners.run.console import silence
 
         silence(sys.stdout)
         return 141

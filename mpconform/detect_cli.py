@@ -7,17 +7,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .argtypes import seconds
-from .portarg import Target, add_arguments, resolve
+from mpconform.argtypes import seconds
+from mpconform.portarg import Target, add_arguments, resolve
 
 STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
 
 
 def _cmd_detect(args) -> int:
-    from mpconform.generator.manifest import disagreements, profile_features
+    from mpconform.core.manifest import disagreements, profile_features
     from mpconform.runners.base import RunnerError
-    from mpconform.runners.probe import run_probe
-    from mpconform.runners.session import make_runner, open_suite
+    from mpconform.runners.run.probe import run_probe
+    from mpconform.runners.run.session import make_runner, open_suite
 
     target = resolve(args)
     suite = open_suite(target.suite_root, target.port)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
-from .argtypes import seconds
+from mpconform.argtypes import seconds
 
 
 def _describe(info: dict) -> str:
-    from mpconform.runners.provenance import version_text
+    from mpconform.runners.run.provenance import version_text
 
     version = version_text(info) if info.get("version") else ""
     parts = [info.get("name", "?"), version, info.get("_machine") or info.get("_build") or "",
@@ -20,9 +20,9 @@ def _describe(info: dict) -> str:
 def _cmd_devices(args) -> int:
     from serial.tools import list_ports
 
-    from mpconform.runners.board import identify
-    from mpconform.runners.rawrepl import ProtocolError
-    from mpconform.runners.transport import ReadTimeout, TransportLost
+    from mpconform.runners.plugins.board import identify
+    from mpconform.runners.transport.line import ReadTimeout, TransportLost
+    from mpconform.runners.transport.rawrepl import ProtocolError
 
     candidates = [(p.device, p.description or "") for p in sorted(list_ports.comports(), key=lambda p: p.device)]
     candidates += [(url, "given with --device") for url in args.device or []]

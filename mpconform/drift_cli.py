@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .argtypes import seconds
-from .portarg import add_arguments, resolve
+from mpconform.argtypes import seconds
+from mpconform.portarg import add_arguments, resolve
 
 # Exit statuses: 0 no drift, 1 drift found, 2 an input could not be read / the port could not be probed.
 NO_DRIFT, DRIFT, UNREADABLE = 0, 1, 2
@@ -27,7 +27,7 @@ def upstream_docs() -> Path:
     """The module's docs in the upstream tree named by $MICROPY_DIR; how to get one otherwise."""
     import os
 
-    from mpconform.generator.errors import UsageError
+    from mpconform.core.errors import UsageError
 
     tree = os.environ.get("MICROPY_DIR")
     if not tree:
@@ -119,7 +119,7 @@ def _cmd_drift_port(args) -> int:
         sys.stdout.write("\n")
     else:
         impl = result.implementation
-        from mpconform.runners.provenance import version_text
+        from mpconform.runners.run.provenance import version_text
 
         version = version_text(impl)
         print(f"port {result.port}: {impl.get('name', '?')} {version} ({impl.get('_build', '?')}, "

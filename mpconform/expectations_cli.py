@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .portarg import add_arguments, resolve
+from mpconform.portarg import add_arguments, resolve
 
 
 def _cmd_update(args) -> int:

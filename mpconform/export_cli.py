@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .portarg import add_arguments, resolve
+from mpconform.portarg import add_arguments, resolve
 
 
 def _cmd_export(args) -> int:
-    from mpconform.runners.export import NOTE, export
-    from mpconform.runners.session import open_suite
+    from mpconform.runners.run.export import NOTE, export
+    from mpconform.runners.run.session import open_suite
 
     target = resolve(args)
     suite = open_suite(target.suite_root, target.port)

@@ -6,10 +6,10 @@ import sys
 
 
 def _cmd_install(args) -> int:
-    from mpconform.runners.runtimes import COMPONENTS
+    from mpconform.runners.install.runtimes import COMPONENTS
 
     if args.components[:1] == ["firmware"]:  # `install firmware BOARD...`: mpconform/firmware.py
-        from mpconform.firmware import install_boards
+        from mpconform.runners.install.firmware import install_boards
 
         return install_boards(args.root, args.components[1:], args.micropython_dir, args.archive, args.jobs)
     names = args.components or list(COMPONENTS)

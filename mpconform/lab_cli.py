@@ -11,7 +11,7 @@ DEFAULT_STATE = ".mpconform-lab"
 def _up(args) -> int:
     import signal
 
-    from mpconform.runners.lab import Lab, Stopped, parse_boards
+    from mpconform.runners.lab.farm import Lab, Stopped, parse_boards
 
     lab = Lab(Path(args.state))
     try:
@@ -27,8 +27,8 @@ def _up(args) -> int:
 
 
 def _status(args) -> int:
-    from mpconform.runners.lab import Lab
-    from mpconform.runners.labgrid_place import LabClient, coordinator_address
+    from mpconform.runners.lab.farm import Lab
+    from mpconform.runners.lab.place import LabClient, coordinator_address
 
     coordinator = args.coordinator
     if coordinator is None and Path(args.state, "lab.json").exists():
@@ -50,7 +50,7 @@ def _status(args) -> int:
 
 
 def _down(args) -> int:
-    from mpconform.runners.lab import Lab
+    from mpconform.runners.lab.farm import Lab
 
     stopped = Lab(Path(args.state)).down()
     print(f"mpconform: stopped {', '.join(stopped) if stopped else 'nothing (already gone)'}")

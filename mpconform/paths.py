@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mpconform.generator.errors import MpconformError, UsageError
+from mpconform.core.errors import MpconformError, UsageError
 
 MARKER = Path("spec") / "micropython.yaml"
 

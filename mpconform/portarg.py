@@ -11,10 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpconform.generator.atomicfile import write_atomic
-from mpconform.generator.errors import SourceErrors, UnknownPort, UsageError
-
-from .paths import require_checkout
+from mpconform.core.atomicfile import write_atomic
+from mpconform.core.errors import SourceErrors, UnknownPort, UsageError
+from mpconform.paths import require_checkout
 
 PROFILE_HELP = "your own port.yaml (it may start with `extends: <port>`) in place of PORT"
 
@@ -92,7 +91,7 @@ def profile_file(given: str) -> Path:
 
 
 def profile_cache(path: Path) -> Path:
-    from mpconform.runners.runtimes import cache_dir
+    from mpconform.runners.install.runtimes import cache_dir
 
     return cache_dir("profiles", hashlib.sha256(str(path).encode()).hexdigest()[:16])
 

@@ -45,7 +45,7 @@ class ManifestFile(pytest.File):
         import shutil
         import tempfile
 
-        from mpconform.runners.harness import Suite
+        from mpconform.runners.run.harness import Suite
 
         # the tests run from a copy outside the checkout (their current folder is the copy's)
         tmp = tempfile.mkdtemp(prefix="mpconform-pytest-")
@@ -72,7 +72,7 @@ class BehaviourItem(pytest.Item):
         cache = config.__dict__.setdefault("_mp_runners", {})
         key = str(self.suite.directory)
         if key not in cache:
-            from mpconform.runners.session import make_runner
+            from mpconform.runners.run.session import make_runner
 
             overrides = {"micropython": config.getoption("--mp-micropython"), "prelude": config.getoption("--mp-prelude")}
             runner = make_runner(self.suite, overrides)
@@ -82,7 +82,7 @@ class BehaviourItem(pytest.Item):
         return cache[key]
 
     def runtest(self):
-        from mpconform.runners.harness import run_one
+        from mpconform.runners.run.harness import run_one
 
         if self.test["status"] == "skip":
             pytest.skip(self.test["reason"])
@@ -101,7 +101,7 @@ class BehaviourItem(pytest.Item):
     def _decided_for(self, runner) -> dict:
         """The status as `mpconform run` decides it: the compiled one knows the profile, not
         what this runner can do (send input while a test runs, reach the friendly REPL)."""
-        from mpconform.generator.manifest import close_over_implies, profile_features
+        from mpconform.core.manifest import close_over_implies, profile_features
 
         manifest_features = self.suite.manifest.get("features", {})
         states = close_over_implies(profile_features(manifest_features), manifest_features)

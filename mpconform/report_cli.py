@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mpconform.generator.atomicfile import write_atomic
+from mpconform.core.atomicfile import write_atomic
 
 
 def _cmd_report(args) -> int:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from mpconform.generator.atomicfile import write_atomic
+from mpconform.core.atomicfile import write_atomic
 
 
 def register(subparsers) -> None:
@@ -73,15 +73,14 @@ def _cmd_scaffold(args) -> int:
 
 
 def _cmd_bringup(args) -> int:
+    from mpconform.core.results import load_document
     from mpconform.reports.bringup import format_todo, todo_list
-    from mpconform.runners.results import load_document
 
     doc = load_document(Path(args.results))  # the one reader of results files: errors name the file
     port_dir = Path(args.port_dir) if args.port_dir else None
     if args.profile:
-        from mpconform.generator.errors import UsageError
-
-        from .portarg import resolve
+        from mpconform.core.errors import UsageError
+        from mpconform.portarg import resolve
 
         args.port = None
         target = resolve(args)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mpconform.generator.errors import MpconformError, SourceError, SourceErrors, UnknownPort
+from mpconform.core.errors import MpconformError, SourceError, SourceErrors, UnknownPort
 from mpconform.generator.profiles import load_profile
 from mpconform.generator.scaffold import load_hooks, load_sources
 from mpconform.generator.spec import Spec, load_spec
-
-from .port_tree import PortTree
+from mpconform.reports.port_tree import PortTree
 
 TODO_OUTCOMES = ("fail", "skip", "xfail", "timeout", "crash", "error")
 

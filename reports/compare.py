@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.runners.results import UNEXPECTED, load_document
+from mpconform.core.results import UNEXPECTED, load_document
 
 DETAIL_CHARS = 200
 

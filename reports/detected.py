@@ -12,7 +12,7 @@ import io
 
 from ruamel.yaml.comments import CommentedMap
 
-from .expectations import _yaml
+from mpconform.reports.expectations import _yaml
 
 DETECTED = "detected by `mpconform detect`"
 

@@ -15,9 +15,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+from mpconform.core.errors import MpconformError
+from mpconform.core.results import ResultsFileError, load_document
 from mpconform.generator.compiler import build
-from mpconform.generator.errors import MpconformError
-from mpconform.runners.results import ResultsFileError, load_document
 
 # Outcomes that mean the behaviour fails on this port; recorded as expected failures.
 FAILING = ("fail", "timeout", "crash")

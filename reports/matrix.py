@@ -10,11 +10,10 @@ from pathlib import Path
 
 import jinja2
 
-from mpconform.generator.errors import MpconformError
-from mpconform.runners.provenance import version_text
-from mpconform.runners.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
-
-from .compare import md_cell
+from mpconform.core.errors import MpconformError
+from mpconform.core.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
+from mpconform.reports.compare import md_cell
+from mpconform.runners.run.provenance import version_text
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
@@ -177,7 +176,7 @@ def build_matrix(paths: list[Path]) -> Matrix:
 def mark_baselines(matrix: Matrix, paths: list[Path]) -> None:
     """Mark each cell that regressed or was fixed since the baseline run of its port
     (generator/compare.py decides, as `mpconform compare` does)."""
-    from .compare import compare_documents
+    from mpconform.reports.compare import compare_documents
 
     columns = {run.port: i for i, run in enumerate(matrix.ports)}
     rows = {r.id: r for r in matrix.rows}

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from mpconform.generator.errors import MpconformError
+from mpconform.core.errors import RunnerError
 
-
-class RunnerError(MpconformError):
-    """The runner cannot work at all (missing binary, bad option, dead line)."""
+__all__ = ["Execution", "Runner", "RunnerError"]
 
 
 @dataclass
@@ -45,7 +43,7 @@ class Runner(abc.ABC):
     OPTIONS: ClassVar[tuple | None] = None
 
     def __init__(self, options: dict):
-        from .options import resolve
+        from mpconform.core.options import resolve
 
         self.options = resolve(self.name, self.OPTIONS, options)
 

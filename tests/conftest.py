@@ -51,6 +51,6 @@ def upstream() -> Path:
 @pytest.fixture(scope="session")
 def native_unix(upstream) -> Path:
     """Upstream's unix port (standard variant) built natively from that tree, cached by its digest."""
-    from mpconform.upstream import build_unix
+    from mpconform.runners.install.upstream import build_unix
 
     return build_unix(upstream)

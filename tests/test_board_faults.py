@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from mpconform.runners.base import RunnerError
-from mpconform.runners.board import BoardRunner
-from mpconform.runners.harness import Suite, run_one
-from mpconform.runners.qemu import QemuRunner, QemuTarget
-from mpconform.runners.unix import find_micropython
-
-from .linefault import FaultyLine
-from .qemukit import MICROBIT as MICROBIT_OPTIONS
+from mpconform.runners.plugins.board import BoardRunner
+from mpconform.runners.plugins.qemu import QemuRunner, QemuTarget
+from mpconform.runners.plugins.unix import find_micropython
+from mpconform.runners.run.harness import Suite, run_one
+from tests.linefault import FaultyLine
+from tests.qemukit import MICROBIT as MICROBIT_OPTIONS
 
 PTY = {"target": {"kind": "unix-pty"}, "hard_reset": {"kind": "target"}, "answer_s": 0.5}
 

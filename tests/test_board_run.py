@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from mpconform.cli import main
+from mpconform.core.results import load_document
 from mpconform.runners.base import RunnerError
-from mpconform.runners.pty_target import PtyTarget
-from mpconform.runners.results import load_document
-from mpconform.runners.session import RunOptions, run_port
-from mpconform.runners.unix import find_micropython
+from mpconform.runners.plugins.unix import find_micropython
+from mpconform.runners.run.session import RunOptions, run_port
+from mpconform.runners.transport.pty_target import PtyTarget
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSET = ["heap_lock*", "kbd_intr*", "RingIO.read*"]
@@ -67,7 +67,7 @@ def test_full_suite_equals_unix_behaviour_by_behaviour(tmp_path, unix_outcomes, 
 @pytest.fixture
 def exported(tmp_path):
     """The pty board, exported on loopback by ser2net (installed when missing)."""
-    from mpconform.runners.ser2net import Ser2net
+    from mpconform.runners.transport.ser2net import Ser2net
 
     link = tmp_path / "board"
     server = Ser2net(link)
@@ -106,7 +106,7 @@ def _kill_relay_after(jsonl: Path, results: int) -> threading.Thread:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"mpconform.runners.pty_target" in cmd and str(jsonl.parent / "board").encode() in cmd:
+            if b"mpconform.runners.transport.pty_target" in cmd and str(jsonl.parent / "board").encode() in cmd:
                 os.kill(int(pid), signal.SIGKILL)
 
     thread = threading.Thread(target=watch, daemon=True)

@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from mpconform.generator.spec import load_spec
-
-from .wrong_ports.catalogue import WRONG_PORTS
+from tests.wrong_ports.catalogue import WRONG_PORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 FAITHFUL = ROOT / "tests" / "wrong_ports" / "faithful_port.py"
@@ -35,7 +34,7 @@ def _configuration(name: str) -> dict:
 
 
 def _build(upstream: Path, name: str) -> Path:
-    from mpconform.upstream import UnixBuild, build_unix
+    from mpconform.runners.install.upstream import UnixBuild, build_unix
 
     conf = _configuration(name)
     return build_unix(upstream, UnixBuild(name=name, variant=conf.get("variant", "standard"),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.upstream import build_home
+from mpconform.runners.install.upstream import build_home
 from tests.upstreamkit import head_archive
 
 ROOT = Path(__file__).resolve().parent.parent

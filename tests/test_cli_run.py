@@ -10,7 +10,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
-from mpconform.runners.results import OUTCOMES
+from mpconform.core.results import OUTCOMES
 
 
 def test_results_json_junit_and_summary(cli, root, tmp_path):

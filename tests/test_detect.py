@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mpconform.generator.manifest import FeatureState, decide, merge_probe, profile_features
-from mpconform.runners.harness import Suite
-from mpconform.runners.probe import LIMIT, Answer, FeatureProbe, program, run_probe
-from mpconform.runners.qemu import QemuRunner
-from mpconform.runners.unix import UnixRunner, find_micropython
-
-from .qemukit import MICROBIT
+from mpconform.core.manifest import FeatureState, decide, merge_probe, profile_features
+from mpconform.runners.plugins.qemu import QemuRunner
+from mpconform.runners.plugins.unix import UnixRunner, find_micropython
+from mpconform.runners.run.harness import Suite
+from mpconform.runners.run.probe import LIMIT, Answer, FeatureProbe, program, run_probe
+from tests.qemukit import MICROBIT
 
 
 def _wrapper(tmp_path: Path, sed: str) -> str:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import stat
 
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.unix import UnixRunner, find_micropython
-
-from .runkit import Run
-from .suitekit import make_suite
+from mpconform.runners.plugins.unix import UnixRunner, find_micropython
+from mpconform.runners.run.harness import Suite, run_suite
+from tests.runkit import Run
+from tests.suitekit import make_suite
 
 TRACEBACK = ["Traceback \\(most recent call last\\):", '  File ".*", line 2, in <module>', "ValueError: boom"]
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from mpconform.cli import main
-from mpconform.runners.unix import find_micropython
+from mpconform.runners.plugins.unix import find_micropython
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,8 @@ import json
 import subprocess
 
 from mpconform.generator.compiler import build
-from mpconform.runners.unix import find_micropython
-
-from .conftest import snapshot
+from mpconform.runners.plugins.unix import find_micropython
+from tests.conftest import snapshot
 
 HOSTILE = r"""quote ' double " triple ''' and \"\"\" brace {{ b.id }} {% raw %} comment */ /* backslash \ trigraph ??/ end"""
 

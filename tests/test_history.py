@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.generator.manifest import FeatureState, decide, explain_requirements, release_key
-
-from .conftest import snapshot
+from mpconform.core.manifest import FeatureState, decide, explain_requirements, release_key
+from tests.conftest import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY = "spec/history.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .runkit import SWAP, Run
+from tests.runkit import SWAP, Run
 
 ESCAPE_PRELUDE = SWAP + """\
 def _opt_level(*args):

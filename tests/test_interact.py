@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.runners.board import BoardRunner
-from mpconform.runners.qemu import QemuRunner
-from mpconform.runners.unix import UnixRunner
+from mpconform.runners.plugins.board import BoardRunner
+from mpconform.runners.plugins.qemu import QemuRunner
+from mpconform.runners.plugins.unix import UnixRunner
 from tests.qemukit import MICROBIT
 
 WAITS = (

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.runners.lab import group_alive
-
-from .runkit import background_run, wait_for_results
+from mpconform.runners.lab.farm import group_alive
+from tests.runkit import background_run, wait_for_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +38,7 @@ def _outcomes(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     from mpconform.runners.base import RunnerError
-    from mpconform.runners.ser2net import ensure_installed
+    from mpconform.runners.transport.ser2net import ensure_installed
 
     try:
         ensure_installed()  # the exporter's ser2net
@@ -97,7 +96,7 @@ def test_run_over_tagged_places_equals_unix(lab, unix_outcomes, tmp_path):
 
 def test_bad_input_is_one_line_and_exit_2(lab, tmp_path, project_copy):
     env = {"LG_COORDINATOR": lab["coordinator"]}
-    from mpconform.runners.labgrid_place import LabClient
+    from mpconform.runners.lab.place import LabClient
 
     client = LabClient.get(lab["coordinator"])
     try:  # a place with nothing matched: no serial port
@@ -161,7 +160,7 @@ def _board_pid(relay: int) -> int | None:
 
 
 def test_a_places_power_switch_is_its_hard_reset(lab):
-    from mpconform.runners.board import BoardRunner
+    from mpconform.runners.plugins.board import BoardRunner
 
     relay = next(p["pid"] for p in lab["record"]["processes"] if p["name"] == "unix-pty-2")
     runner = BoardRunner({"place": "unix-pty-2", "coordinator": lab["coordinator"]})

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.generator.procid import start_time
-
-from .runkit import TAG
+from mpconform.core.procid import start_time
+from tests.runkit import TAG
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +33,7 @@ def _mpconform(*args: str, timeout: float = 300, env: dict | None = None) -> sub
 @pytest.fixture(scope="module")
 def ser2net():
     from mpconform.runners.base import RunnerError
-    from mpconform.runners.ser2net import ensure_installed
+    from mpconform.runners.transport.ser2net import ensure_installed
 
     try:
         ensure_installed()

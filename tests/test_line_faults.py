@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.runners.board import BoardRunner
-from mpconform.runners.harness import Suite, run_one
-from mpconform.runners.pool import RunnerPool
-from mpconform.runners.pty_target import PtyTarget
-from mpconform.runners.unix import find_micropython
-
-from .linefault import FaultyLine
+from mpconform.runners.plugins.board import BoardRunner
+from mpconform.runners.plugins.unix import find_micropython
+from mpconform.runners.run.harness import Suite, run_one
+from mpconform.runners.run.pool import RunnerPool
+from mpconform.runners.transport.pty_target import PtyTarget
+from tests.linefault import FaultyLine
 
 PROGRAM = "import micropython\nprint('ok', micropython.opt_level(), [1] * 2)\n"
 EXPECTED = "ok 0 [1, 1]\n"

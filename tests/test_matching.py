@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mpconform.runners.matching import describe_mismatch, lines_of, matches
+from mpconform.runners.run.matching import describe_mismatch, lines_of, matches
 
 
 def test_lines_of_drops_crlf_and_final_newline():

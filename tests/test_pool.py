@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .runkit import background_run, wait_for_results
+from tests.runkit import background_run, wait_for_results
 
 ROOT = Path(__file__).resolve().parents[1]
 

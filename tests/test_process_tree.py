@@ -9,11 +9,10 @@ import json
 import stat
 from pathlib import Path
 
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.unix import UnixRunner, find_micropython
-
-from .runkit import Run, wait_gone
-from .suitekit import make_suite
+from mpconform.runners.plugins.unix import UnixRunner, find_micropython
+from mpconform.runners.run.harness import Suite, run_suite
+from tests.runkit import Run, wait_gone
+from tests.suitekit import make_suite
 
 # A port that leaves two processes behind each time it runs: one in its own session
 # (its parent, a subshell, exits at once: an orphan) and one in the port's group. It

@@ -47,14 +47,14 @@ def test_pinned_firmware_other_than_the_port_stops_before_any_test(cli, project_
 
 
 def test_pinned_firmware_that_matches_runs(cli, project_copy):
-    from mpconform.runners.unix import UnixRunner
+    from mpconform.runners.plugins.unix import UnixRunner
 
     with UnixRunner({}) as runner:
         import tempfile
         from pathlib import Path
 
-        from mpconform.runners.probe import probe
-        from mpconform.runners.provenance import version_text
+        from mpconform.runners.run.probe import probe
+        from mpconform.runners.run.provenance import version_text
 
         with tempfile.TemporaryDirectory() as tmp:
             version = version_text(probe(runner, Path(tmp)))

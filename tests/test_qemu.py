@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mpconform.runners.qemu import QemuRunner
+from mpconform.runners.plugins.qemu import QemuRunner
 from tests.qemukit import MICROBIT
 
 WHY_NOT = QemuRunner.unavailable_reason(MICROBIT)

@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from mpconform.firmware import FirmwareBuild, builds_for, install_firmware, installed
-from mpconform.runners.qemu import QemuRunner
+from mpconform.runners.install.firmware import FirmwareBuild, builds_for, install_firmware, installed
+from mpconform.runners.plugins.qemu import QemuRunner
 from tests.qemukit import ROOT, profile_options
 
 BOARDS = ["qemu-mps2", "qemu-mps2-an500", "qemu-netduino2", "qemu-sabrelite", "qemu-virt-rv32"]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.runners.delivery import CONSOLE_READERS, Console, Delivery, checksum, escape
-from mpconform.runners.pty_target import PtyTarget
-from mpconform.runners.rawrepl import RawRepl, split_output
-from mpconform.runners.transport import SerialTransport
-from mpconform.runners.unix import find_micropython
+from mpconform.runners.plugins.unix import find_micropython
+from mpconform.runners.transport.delivery import CONSOLE_READERS, Console, Delivery, checksum, escape
+from mpconform.runners.transport.line import SerialTransport
+from mpconform.runners.transport.pty_target import PtyTarget
+from mpconform.runners.transport.rawrepl import RawRepl, split_output
 
 # Longer than the 128-byte raw-paste window many times over, so flow control is exercised.
 BIG = ("x = 0\n" + "x += 1\n" * 600 + "print('x =', x)\n").encode()

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.qemu import QemuRunner
-
-from .qemukit import MICROBIT
+from mpconform.runners.plugins.qemu import QemuRunner
+from mpconform.runners.run.harness import Suite, run_suite
+from tests.qemukit import MICROBIT
 
 ROOT = Path(__file__).resolve().parent.parent
 REPL_BEHAVIOUR = "heap_lock.repl_forces_unlock"

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from mpconform.runners.webassembly import WebAssemblyRunner
+from mpconform.runners.plugins.webassembly import WebAssemblyRunner
 
 SELECT = ("-k", "schedule.sleep_ms_zero_runs_pending", "-k", "const.folds_expression", "-k", "heap_locked.zero_when_unlocked")
 HOSTILE = "<img src=x onerror=\"document.body.setAttribute('data-pwned', '1')\"> & \"quotes\" | pipe"
@@ -21,8 +21,7 @@ def results(tmp_path_factory):
     """Real results of unix and (when installed) webassembly, plus a hand-made port
     with every bad outcome and a hostile detail string."""
     from mpconform.cli import main
-
-    from .conftest import ROOT
+    from tests.conftest import ROOT
 
     out = tmp_path_factory.mktemp("results")
     ports = ["unix"] + ([] if WebAssemblyRunner.unavailable_reason({}) else ["webassembly"])

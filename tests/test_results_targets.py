@@ -14,9 +14,8 @@ import time
 
 import pytest
 
-from mpconform.generator.procid import start_time
-
-from .runkit import Run
+from mpconform.core.procid import start_time
+from tests.runkit import Run
 
 
 def _special(tmp_path, kind: str):

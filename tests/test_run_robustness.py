@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.runners.matching import matches
-from mpconform.runners.unix import find_micropython
-
-from .runkit import SWAP, Run, wait_gone
+from mpconform.runners.plugins.unix import find_micropython
+from mpconform.runners.run.matching import matches
+from tests.runkit import SWAP, Run, wait_gone
 
 # mem_info() printing a big report, on the module SWAP puts in place.
 LONG_MEM_INFO = SWAP + """\

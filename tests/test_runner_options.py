@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from mpconform.runners.board import BoardRunner
-from mpconform.runners.options import problems
-from mpconform.runners.qemu import QemuRunner
+from mpconform.core.options import problems
+from mpconform.runners.plugins.board import BoardRunner
+from mpconform.runners.plugins.qemu import QemuRunner
 
 
 def test_compile_names_file_line_and_option(cli, project_copy):

@@ -6,9 +6,8 @@ import sys
 import textwrap
 
 from mpconform.runners import available_runners, load_runner
-from mpconform.runners.harness import Suite, run_suite
-
-from .suitekit import make_suite
+from mpconform.runners.run.harness import Suite, run_suite
+from tests.suitekit import make_suite
 
 PLUGIN = textwrap.dedent(
     '''

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mpconform.runners.qemu import QemuRunner
+from mpconform.runners.plugins.qemu import QemuRunner
 from tests.qemukit import MICROBIT
 
 QEMU_WHY_NOT = QemuRunner.unavailable_reason(MICROBIT)

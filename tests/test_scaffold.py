@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mpconform.cli import main
+from mpconform.core.errors import SourceErrors
 from mpconform.generator import scaffold
 from mpconform.generator.compiler import build
-from mpconform.generator.errors import SourceErrors
 from mpconform.generator.profiles import Profile
 from mpconform.generator.spec import load_spec
 

@@ -25,7 +25,7 @@ import yaml
 
 from mpconform.cli import main
 from mpconform.generator.spec import load_spec
-from mpconform.upstream import build_home, log_tail, run_make
+from mpconform.runners.install.upstream import build_home, log_tail, run_make
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from .conftest import snapshot
+from tests.conftest import snapshot
 
 GOOD = textwrap.dedent(
     """\

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from mpconform.drift.statements import quote_maps, sentences
-
-from .conftest import snapshot
+from tests.conftest import snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
 MAP = "spec/statements.yaml"

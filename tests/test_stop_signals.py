@@ -16,10 +16,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mpconform.runners.qemu import QemuRunner
+from mpconform.runners.plugins.qemu import QemuRunner
 from tests.qemukit import MICROBIT
-
-from .runkit import Run, wait_gone
+from tests.runkit import Run, wait_gone
 
 ROUNDS = int(os.environ.get("MPCONFORM_SIGTERM_ROUNDS", "1"))
 # how long after the start the signal may come: about a whole run of the selected tests

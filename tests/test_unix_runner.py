@@ -7,10 +7,9 @@ import stat
 import pytest
 
 from mpconform.runners.base import RunnerError
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.unix import UnixRunner
-
-from .suitekit import make_suite
+from mpconform.runners.plugins.unix import UnixRunner
+from mpconform.runners.run.harness import Suite, run_suite
+from tests.suitekit import make_suite
 
 
 def _run(directory, tests, jobs=1, timeout_s=10.0, **options):

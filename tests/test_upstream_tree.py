@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mpconform.upstream import tree_digest
+from mpconform.runners.install.upstream import tree_digest
 
 UNEXPECTED = ("fail", "xpass", "timeout", "crash", "error")
 

@@ -9,11 +9,10 @@ import time
 import pytest
 
 from mpconform.runners import load_runner
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.nodehost import OUTPUT_LIMIT as NODE_OUTPUT_LIMIT
-from mpconform.runners.webassembly import WebAssemblyRunner
-
-from .suitekit import make_suite
+from mpconform.runners.plugins.webassembly import WebAssemblyRunner
+from mpconform.runners.run.harness import Suite, run_suite
+from mpconform.runners.transport.nodehost import OUTPUT_LIMIT as NODE_OUTPUT_LIMIT
+from tests.suitekit import make_suite
 
 WHY_NOT = WebAssemblyRunner.unavailable_reason({})
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"webassembly runner unavailable: {WHY_NOT}")

@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 
 from mpconform.cli import main
-from mpconform.runners.harness import Suite, run_suite
-from mpconform.runners.qemu import QemuRunner
-from mpconform.runners.unix import UnixRunner, find_micropython
+from mpconform.runners.plugins.qemu import QemuRunner
+from mpconform.runners.plugins.unix import UnixRunner, find_micropython
+from mpconform.runners.run.harness import Suite, run_suite
 from tests.qemukit import MICROBIT
-
-from .wrong_ports.catalogue import STREAM_WRONG_PORTS, WRONG_PORTS
+from tests.wrong_ports.catalogue import STREAM_WRONG_PORTS, WRONG_PORTS
 
 HERE = Path(__file__).parent
 FAITHFUL = (HERE / "wrong_ports" / "faithful_port.py").read_text()

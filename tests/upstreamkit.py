@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.upstream import UpstreamError, resolve_tree
+from mpconform.runners.install.upstream import UpstreamError, resolve_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "upstream"

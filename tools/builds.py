@@ -9,7 +9,7 @@ Configurations build from the tree (a checkout, or a snapshot archive unpacked i
 the cache). A release builds from `--archive TAG=PATH` when given, else from
 `git archive TAG` of the tree; a tree without git history and no archive for it
 leaves the release's row skipped, saying why. Builds go to the cache
-(mpconform.upstream: keyed by the sources' digest), so a second run only runs the
+(mpconform.runners.install.upstream: keyed by the sources' digest), so a second run only runs the
 suite; results files go beside the binaries. The table goes to stdout (and to
 --table FILE). Exit 1 when a build or a run failed, 2 on a bad command line."""
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from mpconform.upstream import UnixBuild, UpstreamError, build_unix, resolve_tree, unpack_archive
+from mpconform.runners.install.upstream import UnixBuild, UpstreamError, build_unix, resolve_tree, unpack_archive
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -1,0 +1,241 @@
+"""Run a generated suite through a runner: decide each test's outcome from its
+manifest entry, its .exp and what the port did; stream results as they come."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mpconform.core.errors import MpconformError
+from mpconform.core.manifest import decide, explain_requirements
+from mpconform.core.results import Result
+from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches
+from mpconform.runners.run.probe import LIMIT, FeatureProbe
+from mpconform.runners.transport.bounded import clip_text
+
+DEFAULT_TIMEOUT_S = 10.0
+TAIL_CHARS = 600
+DETAIL_CHARS = 16 * 1024  # a result's detail: a diff of huge lines is cut to this
+# Outcomes a damaged program or a garbled exchange can cause: judged again on a checked
+# run. An error (the raw REPL's handshake lost under load, say) gets its second chance too.
+UNSURE = ("fail", "timeout", "crash", "error")
+
+
+class SuiteChanged(MpconformError):
+    """The generated suite changed while a run was reading it."""
+
+
+@dataclass
+class Suite:
+    """A generated suite directory and its manifest."""
+
+    directory: Path
+    manifest: dict
+    features_in_force: dict = field(default_factory=dict)  # name -> FeatureState, set by the run
+    limits_in_force: dict = field(default_factory=dict)  # name -> LimitState, set by the run
+
+    @classmethod
+    def load(cls, directory: Path) -> Suite:
+        path = Path(directory) / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no generated suite here; run `mpconform compile`") from None
+        return cls(Path(directory), manifest)
+
+    def snapshot(self, dest: Path) -> Suite:
+        """A copy of the suite (manifest, programs, .exp files) in `dest`, so the run
+        goes on what it started with while `compile` rewrites suites/, and so each test
+        runs in a folder outside the checkout (its current folder is the copy's)."""
+        own = dest / "suite" / self.directory.name
+        own.mkdir(parents=True)
+        for test in self.manifest["tests"]:
+            for name in (test["file"], test["file"] + ".exp"):
+                source = (self.directory / name).resolve()
+                copy = (own / name).resolve()
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    copy.write_bytes(source.read_bytes())
+                except FileNotFoundError:
+                    raise SuiteChanged(f"{source}: missing from the generated suite (is `mpconform compile` "
+                                       "running?); nothing was run") from None
+        (own / "manifest.json").write_text(json.dumps(self.manifest), encoding="utf-8")
+        return Suite(own, self.manifest)
+
+    @property
+    def port(self) -> str:
+        return self.manifest["port"]
+
+    def timeout_s(self, override: float | None = None) -> float:
+        """Seconds a test may take: the override, else the profile's runner option, else the default."""
+        return override or self.manifest["runner"].get("options", {}).get("timeout_s") or DEFAULT_TIMEOUT_S
+
+    def tests(self, select: Callable[[dict], bool] | None = None) -> list[dict]:
+        return [t for t in self.manifest["tests"] if select is None or select(t)]
+
+    def feature_probes(self) -> list[FeatureProbe]:
+        features = [
+            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""), tuple(f.get("implies", ())),
+                         f.get("probe_output_tells", ""),
+                         interact=tuple((s["after"], s["send"]) for s in f.get("probe_interact", ())))
+            for name, f in self.manifest.get("features", {}).items()
+            if f.get("probe")
+        ]
+        limits = [FeatureProbe(name, lim["probe"], implies=tuple(lim.get("requires", ())), kind=LIMIT,
+                               up_to=lim["measures_up_to"])
+                  for name, lim in self.manifest.get("limits", {}).items()]
+        return features + limits
+
+    def decided(self, tests: list[dict], features: dict, *, can_interact: bool, runner_name: str,
+                docs_release: str | None = None, can_repl: bool = False) -> list[dict]:
+        """The tests with their status decided for this run's features (and docs release)."""
+        expectations = self.manifest.get("expectations", {})
+        out = []
+        for t in tests:
+            status = decide(t, features, expectations, can_interact=can_interact, can_repl=can_repl,
+                            runner_name=runner_name, docs_release=docs_release, limits=self.limits_in_force)
+            out.append({**t, "status": status.kind, "reason": status.reason, "issue": status.issue})
+        return out
+
+    def expected(self, test: dict) -> list[str]:
+        return lines_of((self.directory / (test["file"] + ".exp")).read_text(encoding="utf-8"))
+
+
+def _tail(output: str) -> str:
+    text = output[-TAIL_CHARS:]
+    return ("..." if len(output) > TAIL_CHARS else "") + text
+
+
+def classify(
+    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None,
+    limits: dict | None = None,
+) -> tuple[str, str]:
+    """(outcome, detail) for one execution; `detail` is empty only for a pass."""
+    if ex.error:
+        outcome, detail = "error", f"{ex.error}; last output: {_tail(ex.output)!r}"
+    elif ex.timed_out:
+        outcome, detail = "timeout", f"no end after {ex.duration_s:.1f}s; last output: {_tail(ex.output)!r}"
+    elif ex.crashed:
+        outcome, detail = "crash", f"{ex.crashed}; last output: {_tail(ex.output)!r}"
+    elif matches(expected, lines_of(ex.output), test["match"]):
+        outcome, detail = "pass", ""
+    else:
+        outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test["match"])
+        why = explain_requirements(test, features or {}, manifest_features or {}, limits)
+        if why:
+            detail += "\n" + why
+    bad_exit = exit_status_problem(expected, ex.exit_code) if outcome in ("pass", "fail") else ""
+    if bad_exit:  # the output may be right, and the port still did not end as the test does
+        outcome, detail = "fail", f"{detail}\n{bad_exit}" if detail else bad_exit
+    if test["status"] == "xfail":
+        why = test["reason"] + (f" ({test['issue']})" if test.get("issue") else "")
+        if outcome == "pass":
+            return "xpass", f"expected to fail ({why}) but passed"
+        if outcome != "error":  # a lost port says nothing about the behaviour
+            return "xfail", f"{why} [{outcome}: {detail}]"
+    return outcome, detail
+
+
+def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Result:
+    if test["status"] == "skip":
+        return Result(test["id"], test["api"], "skip", 0.0, test["reason"])
+    # A test list not planned for this runner (taken straight from a manifest) may still
+    # ask for what the runner cannot do: it skips as a planned run would have decided.
+    needs = {"id": test["id"], "interact": test.get("interact"), "repl": test.get("repl")}
+    cannot = decide(needs, {}, {}, can_interact=runner.can_interact, can_repl=runner.can_repl, runner_name=runner.name)
+    if cannot.kind == "skip":
+        return Result(test["id"], test["api"], "skip", 0.0, cannot.reason)
+    script = suite.directory / test["file"]
+    timeout = test.get("timeout_s") or timeout_s
+    # Only what the test needs is passed: a runner without the capability never sees the keyword.
+    extra: dict = {}
+    if test.get("interact"):
+        extra["interact"] = tuple((s["after"], s["send"]) for s in test["interact"])
+    if test.get("repl"):
+        extra["repl"] = tuple(test["repl"])
+    ex = runner.execute(script, timeout, **extra)
+    if getattr(runner, "checks_programs", False):
+        ex = _checked_if_unsure(suite, test, runner, script, timeout, extra, ex)
+    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}),
+                               suite.limits_in_force)
+    if ex.note:
+        detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
+    return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))
+
+
+def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, timeout: float, extra: dict,
+                       ex: Execution) -> Execution:
+    """A line that lost or changed a byte makes a failure of its own, so a run that did
+    not pass is judged again on a run whose program the board checked before running it
+    (a damaged program that still gives the expected output is no concern)."""
+    judge = {**test, "status": "run"}  # the outcome itself, before an xfail turns it around
+    first = classify(judge, suite.expected(test), ex)[0]
+    if first not in UNSURE or (first == "fail" and test["status"] == "xfail"):
+        return ex  # (a damaged program can only fail, and this one is expected to: its verdict stands)
+    try:
+        checked = runner.execute_checked(script, timeout, **extra)
+    except RunnerError:
+        return ex  # the board is gone: the first run's account stands
+    if classify(judge, suite.expected(test), checked)[0] != first:
+        note = (f"an unchecked first run gave {first} (last output: {ex.output[-120:]!r}); "
+                "this is the run whose program the board checked")
+        checked.note = f"{checked.note}; {note}" if checked.note else note
+    return checked
+
+
+@dataclass
+class RunState:
+    results: dict[str, Result] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def run_suite(
+    suite: Suite,
+    runner: Runner,
+    tests: list[dict],
+    *,
+    jobs: int = 1,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    on_result: Callable[[Result], None] = lambda r: None,
+    state: RunState | None = None,
+) -> RunState:
+    """Run `tests`, calling on_result for each as soon as it is known.
+
+    On KeyboardInterrupt the running tests are stopped and the state keeps every
+    result measured so far, with `interrupted` set."""
+    state = state or RunState()
+    lock = threading.Lock()
+    jobs = max(1, min(jobs, runner.max_parallel or jobs))
+
+    def record(result: Result) -> None:
+        with lock:
+            state.results[result.id] = result
+            on_result(result)
+
+    pending = []
+    for test in tests:
+        if test["status"] == "skip":
+            record(run_one(suite, test, runner, timeout_s))
+        else:
+            pending.append(test)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mpconform")
+    futures: set = set()  # an interrupt may come while they are being submitted
+    try:
+        futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in pending}
+        while futures:
+            done, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                record(fut.result())
+    except KeyboardInterrupt:
+        state.interrupted = True
+        for fut in futures:
+            fut.cancel()
+        runner.close()  # kills what is still running so the pool can drain
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return state

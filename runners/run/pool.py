@@ -1,0 +1,143 @@
+"""One run over several instances of one port: boards on several serial lines, or
+emulators started side by side. The harness sees one runner whose `max_parallel` is
+the number of live instances; each test goes to the next free instance.
+
+An instance that dies (it loses its line, or its recovery gives up) is dropped, and
+the test it was running goes once more to another instance, marked so in its
+result. The run stops only when no instance is left."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+
+from mpconform.runners.base import Execution, Runner, RunnerError
+
+
+class RunnerPool(Runner):
+    name = "pool"
+
+    def __init__(self, instances: list[Runner]):
+        super().__init__({})
+        if not instances:
+            raise RunnerError("a pool needs at least one instance")
+        self.instances = list(instances)
+        self.name = instances[0].name
+        self.options = instances[0].options
+        self.max_parallel = len(instances)
+        self.can_interact = all(i.can_interact for i in instances)
+        self.can_repl = all(i.can_repl for i in instances)
+        self._free: queue.Queue[Runner] = queue.Queue()
+        self._lock = threading.Lock()
+        self._dead: dict[int, str] = {}  # instance index -> why it was dropped
+        self._ran: dict[int, list[str]] = {i: [] for i in range(len(instances))}
+        self._opening: list[threading.Thread] = []
+
+    def open(self) -> None:
+        errors = []
+        threads = [threading.Thread(target=self._open_one, args=(i, errors)) for i in range(len(self.instances))]
+        self._opening = threads
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if len(self._dead) == len(self.instances):
+            raise RunnerError("no instance could be opened: " + "; ".join(errors))
+
+    def _open_one(self, index: int, errors: list) -> None:
+        try:
+            self.instances[index].open()
+        except RunnerError as exc:
+            with self._lock:
+                self._dead[index] = f"did not open: {exc}"
+                errors.append(str(exc))
+            self.instances[index].close()
+            return
+        self._free.put(self.instances[index])
+
+    def close(self) -> None:
+        # an interrupt may come while instances are still starting: let them finish, then stop them all
+        for t in self._opening:
+            if t.is_alive():
+                t.join()
+        # side by side: each emulator or line takes a moment to shut down
+        threads = [threading.Thread(target=inst.close) for inst in self.instances]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    @property
+    def alive(self) -> int:
+        return len(self.instances) - len(self._dead)
+
+    def _drop(self, inst: Runner, why: str, keep_last: bool = False) -> bool:
+        """Drop `inst`; with keep_last, only while another instance is still alive. The
+        check and the drop are one step: two instances failing at once must not each see
+        the other alive and both go (a line error on the last instance is that test's error)."""
+        with self._lock:
+            if keep_last and self.alive <= 1:
+                return False
+            self._dead[self.instances.index(inst)] = why
+            self.max_parallel = max(1, self.alive)
+        inst.close()
+        return True
+
+    def _take(self) -> Runner:
+        while True:
+            if self.alive == 0:
+                raise RunnerError("every instance was lost: " + "; ".join(sorted(set(self._dead.values()))))
+            try:
+                return self._free.get(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    @property
+    def checks_programs(self) -> bool:
+        return all(getattr(inst, "checks_programs", False) for inst in self.instances)
+
+    def execute_checked(self, script: Path, timeout_s: float, **extra) -> Execution:
+        return self.execute(script, timeout_s, checked=True, **extra)
+
+    def execute(self, script: Path, timeout_s: float, checked: bool = False, **extra) -> Execution:
+        note = ""
+        for attempt in range(2):
+            inst = self._take()
+            where = self._where(inst)
+            try:
+                if checked:
+                    ex = inst.execute_checked(script, timeout_s, **extra)
+                else:
+                    ex = inst.execute(script, timeout_s, **extra)
+            except RunnerError as exc:
+                self._drop(inst, str(exc))
+                note = f"instance {where} was lost ({exc})"
+                continue
+            if ex.error and attempt == 0 and self._drop(inst, ex.error, keep_last=True):
+                note = f"instance {where} was lost ({ex.error})"
+                continue
+            with self._lock:
+                self._ran[self.instances.index(inst)].append(script.stem)
+            self._free.put(inst)
+            if note:
+                ex.note = f"ran again on {where} after {note}"
+            return ex
+        raise RunnerError(f"every instance was lost: {note}")
+
+    def _where(self, inst: Runner) -> str:
+        desc = inst.describe_target()
+        return f"{self.instances.index(inst)} ({desc.get('address') or desc.get('kind')})"
+
+    def targets(self) -> list[dict]:
+        out = []
+        for i, inst in enumerate(self.instances):
+            desc = dict(inst.describe_target())
+            desc["tests"] = list(self._ran[i])
+            if i in self._dead:
+                desc["dropped"] = self._dead[i]
+            out.append(desc)
+        return out
+
+    def describe_target(self) -> dict:
+        return {"kind": "pool", "instances": len(self.instances)}

@@ -1,0 +1,492 @@
+"""Ask a port what it is, what it is configured with, and how much it holds.
+
+The program prints sys.implementation and sys.platform, then runs each probe (a
+function body from the spec) and prints its answer between markers. What a probe
+prints in between is its output, for features decided by `probe_output`. Limits
+(spec/micropython.yaml `limits`) are probed the same way; their answer is a number.
+
+Probes run in order of what they imply: one whose implied feature the port lacks
+is answered absent without running (schedule(kbd_intr, None) on a port with no
+schedule), and one whose implied feature could not be told cannot tell either.
+
+The program must fit small boards (a 10 KB heap, a 1.8 KB stack): it carries only
+the helpers its probes use, collects garbage before each probe, and a probe that
+ran out of memory or stack is sent again on its own. A probe that crashes or hangs
+the port loses only itself: the answers printed before it are kept, it is marked
+unknown with the reason, and the program runs again without it. A port that cannot
+take the whole program at once (too little heap to compile it) gets it in halves,
+down to one probe at a time."""
+
+from __future__ import annotations
+
+import ast
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mpconform.runners.base import Runner
+
+IDENTITY_TAG = "mpconform-probe"
+BEGIN_TAG = "mpconform-feature-begin"
+END_TAG = "mpconform-feature-end"
+EVIDENCE_CHARS = 300
+FEATURE = "feature"
+LIMIT = "limit"
+
+# Runs on the port; must compile on old and tiny MicroPythons: no f-strings, no slices,
+# every step guarded.
+IDENTITY = """\
+import sys
+_i = sys.implementation
+for _k in ('name', 'version', '_machine', '_build', '_mpy', '_thread'):
+    if hasattr(_i, _k):
+        print('mpconform-probe', _k, repr(getattr(_i, _k)))
+print('mpconform-probe', 'platform', repr(sys.platform))
+print('mpconform-probe', 'sys_version', repr(sys.version))
+"""
+
+# Always there: the module under test, and _run, which skips a probe whose implied
+# feature is known absent (or unknown), collects garbage first (a small heap), and
+# prints the answer between markers. A probe decided by what it prints returns None:
+# only the host knows its answer, so it is not in _known.
+BASE = """\
+try:
+    import micropython
+except ImportError:
+    micropython = None
+try:
+    from gc import collect as _collect
+except ImportError:
+    _collect = None
+def _run(name, probe, needs):
+    print('mpconform-feature-begin', name)
+    r = None
+    for n in needs:
+        k = _known.get(n, 1)
+        if k is False:
+            r = (False, 'needs ' + n + ', which is absent')
+        elif k is None and r is None:
+            r = (None, 'needs ' + n + ', which the probe could not tell')
+    if r is None:
+        if _collect:
+            _collect()
+        try:
+            r = probe()
+        except ImportError as e:
+            r = (False, 'ImportError ' + repr(e.args))
+        except MemoryError as e:
+            r = (None, 'MemoryError ' + repr(e.args))
+        except BaseException as e:
+            r = (None, repr(e))
+    if type(r) is tuple:
+        _known[name] = r[0]
+    elif r is not None:
+        _known[name] = r
+    print('mpconform-feature-end', name, repr(r))
+"""
+
+# Helpers a probe may use, each sent only with probes that name it.
+HELPERS = {
+    "_exec": """\
+def _exec(src):
+    try:
+        exec
+    except NameError:
+        raise RuntimeError('no exec() to compile a test snippet with')
+    try:
+        exec(src, {})
+    except SyntaxError as e:
+        return False, 'SyntaxError ' + repr(e.args) + ' compiling ' + repr(src)
+    return True, 'compiled and ran ' + repr(src)
+""",
+    "_show": """\
+def _show(fn):
+    try:
+        fn()
+    except Exception as e:
+        sys.print_exception(e)
+        return
+    raise RuntimeError('nothing raised')
+""",
+    "_raise_plain": """\
+def _raise_plain():
+    raise ValueError('probe')
+""",
+    # `@micropython.bytecode` is compiled through exec() so a build that rejects the
+    # decorator fails only the probes that use it.
+    "_bytecode_raiser": """\
+def _bytecode_raiser():
+    g = {}
+    try:
+        exec('@micropython.bytecode\\ndef f():\\n    raise ValueError(\\'probe\\')\\n', g)
+    except SyntaxError as e:
+        raise RuntimeError('@micropython.bytecode did not compile: ' + repr(e.args))
+    return g['f']
+""",
+}
+
+# One probe: its body as a function, run by _run. ImportError means the module is
+# missing: the feature is absent. Anything else raised means the probe cannot tell.
+ONE_PROBE = """\
+def _probe():
+BODY
+_run(NAME, _probe, NEEDS)
+"""
+
+# A probe sent on its own (the port had too little heap for more): no _run, whose work
+# (implications, garbage) the host has done. The least a port must compile.
+ALONE = """\
+try:
+    import micropython
+except ImportError:
+    micropython = None
+def _probe():
+BODY
+print('mpconform-feature-begin', NAME)
+try:
+    r = _probe()
+except ImportError as e:
+    r = (False, 'ImportError ' + repr(e.args))
+except BaseException as e:
+    r = (None, repr(e))
+print('mpconform-feature-end', NAME, repr(r))
+"""
+
+
+@dataclass(frozen=True)
+class FeatureProbe:
+    name: str
+    body: str
+    output_regex: str = ""
+    implies: tuple = ()  # features it needs: absent ones make it absent without running
+    output_tells: str = ""  # regex: printed output not matching it cannot tell
+    kind: str = FEATURE  # or LIMIT: the answer is a number
+    up_to: int = 0  # a limit's probe counts no further (UP_TO in its body)
+    interact: tuple = ()  # ((after, send), ...): input the runner sends while it runs (run on its own)
+
+
+@dataclass
+class Answer:
+    """What the probe found; `enabled` None means it could not tell. A limit's answer
+    has its measured `value` (None when it could not tell)."""
+
+    enabled: bool | None
+    evidence: str
+    value: int | None = None
+    at_least: bool = False  # the limit's probe stopped counting at `value`
+    resources: bool = field(default=False, compare=False)  # ran out of heap or stack: worth a try alone
+
+
+def _indent(body: str) -> str:
+    return "".join("    " + line + "\n" for line in body.splitlines() if line.strip()) or "    pass\n"
+
+
+def program(features: list[FeatureProbe], identity: bool = True, known: dict | None = None) -> str:
+    """The probe program for `features`; `known`: earlier answers (name -> True/False/None)
+    that the implications of these probes may need."""
+    parts = [IDENTITY] if identity else ["import sys\n"]
+    alone = len(features) == 1
+    if not alone:
+        parts.append("_known = " + repr(dict(sorted((known or {}).items()))) + "\n")
+        parts.append(BASE)
+    used = "".join(f.body for f in features)
+    parts += [text for name, text in HELPERS.items() if re.search(r"\b" + name + r"\b", used)]
+    for f in features:
+        body = _indent(f.body)
+        if f.kind == LIMIT:
+            body = f"    UP_TO = {int(f.up_to)}\n" + body
+        parts.append((ALONE if alone else ONE_PROBE).replace("NAME", repr(f.name)).replace("NEEDS", repr(list(f.implies)))
+                     .replace("BODY\n", body))
+    return "".join(parts)
+
+
+def _implied(probe: FeatureProbe, answers: dict[str, Answer]) -> Answer | None:
+    """The answer what `probe` implies already gives: absent when one is absent, unknown
+    when one could not be told; None when the probe has to run."""
+    absent = [n for n in probe.implies if n in answers and answers[n].enabled is False]
+    if absent:
+        return Answer(False, f"needs {absent[0]}, which is absent")
+    unknown = [n for n in probe.implies if n in answers and answers[n].enabled is None]
+    if unknown:
+        return Answer(None, f"needs {unknown[0]}, which the probe could not tell")
+    return None
+
+
+def in_order(probes: list[FeatureProbe]) -> list[FeatureProbe]:
+    """The probes with each after the ones it implies (otherwise in the given order)."""
+    by_name = {p.name: p for p in probes}
+    done: dict[str, None] = {}
+
+    def visit(p: FeatureProbe, trail: tuple) -> None:
+        if p.name in done or p.name in trail:
+            return
+        for name in p.implies:
+            if name in by_name:
+                visit(by_name[name], trail + (p.name,))
+        done[p.name] = None
+
+    for p in probes:
+        visit(p, ())
+    return [by_name[n] for n in done]
+
+
+def parse_identity(output: str) -> dict:
+    info = {}
+    for line in output.splitlines():
+        parts = line.strip().split(" ", 2)
+        if len(parts) == 3 and parts[0] == IDENTITY_TAG:
+            try:
+                value = ast.literal_eval(parts[2])
+            except (ValueError, SyntaxError):
+                value = parts[2]
+            info[parts[1]] = list(value) if isinstance(value, tuple) else value
+    return info
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 3] + "..."
+
+
+_RESOURCES = re.compile(r"^(MemoryError|RuntimeError\('maximum recursion depth exceeded)")
+
+
+def _decide(probe: FeatureProbe, value: object, printed: list[str]) -> Answer:
+    if probe.kind == LIMIT:
+        return _measured(probe, value)
+    if value is None and probe.output_regex:
+        value = True  # returned nothing: what it printed decides
+    if isinstance(value, tuple) and len(value) == 2:
+        found, evidence = value
+    else:
+        found, evidence = value, ""
+    evidence = str(evidence)
+    if found is None:
+        return Answer(None, _clip(f"probe raised {evidence}"), resources=bool(_RESOURCES.match(evidence)))
+    if found is False:
+        return Answer(False, _clip(evidence or "probe returned False"))
+    if probe.output_regex:
+        text = "\n".join(printed)
+        if probe.output_tells and not re.search(probe.output_tells, text, re.MULTILINE):
+            return Answer(None, _clip(f"printed nothing that tells (no match for {probe.output_tells!r}): {text!r}"))
+        hit = re.search(probe.output_regex, text, re.MULTILINE)
+        if hit:
+            return Answer(True, _clip(f"printed {hit.group(0)!r}"))
+        return Answer(False, _clip(f"printed nothing matching {probe.output_regex!r}: {text!r}"))
+    if found is True:
+        return Answer(True, _clip(evidence or "probe returned True"))
+    return Answer(None, _clip(f"probe returned {value!r}, not True or False"))
+
+
+def _measured(probe: FeatureProbe, value: object) -> Answer:
+    found, evidence = value if isinstance(value, tuple) and len(value) == 2 else (value, "")
+    evidence = str(evidence)
+    if found is None:
+        return Answer(None, _clip(f"probe raised {evidence}"), resources=bool(_RESOURCES.match(evidence)))
+    if found is False:  # not measurable here: a feature it needs is absent
+        return Answer(None, _clip(evidence or "nothing to measure"))
+    if type(found) is not int or found < 0:
+        return Answer(None, _clip(f"probe returned {value!r}, not a count"))
+    at_least = bool(probe.up_to) and found >= probe.up_to
+    return Answer(True, _clip(evidence or f"measured {found}"), value=found, at_least=at_least)
+
+
+def parse_features(output: str, probes: list[FeatureProbe]) -> tuple[dict[str, Answer], str | None]:
+    """Answers for the probes that finished, and the name of one that began but never ended."""
+    by_name = {p.name: p for p in probes}
+    answers: dict[str, Answer] = {}
+    current: str | None = None
+    printed: list[str] = []
+    for raw in output.replace("\r\n", "\n").split("\n"):
+        parts = raw.strip().split(" ", 2)
+        if len(parts) >= 2 and parts[0] == BEGIN_TAG:
+            current, printed = _literal(parts[1]), []
+        elif len(parts) == 3 and parts[0] == END_TAG and _literal(parts[1]) in by_name:
+            name = _literal(parts[1])
+            try:
+                value = ast.literal_eval(parts[2])
+            except (ValueError, SyntaxError):
+                value = (None, f"unreadable answer {parts[2]!r}")
+            answers[name] = _decide(by_name[name], value, printed)
+            current = None
+        elif current is not None:
+            printed.append(raw)
+    return answers, current if current in by_name and current not in answers else None
+
+
+def _literal(text: str) -> str:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, str) else text
+
+
+def _why(ex) -> str:
+    if ex.error:
+        return ex.error
+    if ex.crashed:
+        return ex.crashed
+    if ex.timed_out:
+        return f"no end after {ex.duration_s:.1f}s"
+    return f"exit status {ex.exit_code}"
+
+
+@dataclass
+class ProbeReport:
+    identity: dict
+    features: dict[str, Answer]
+
+
+def run_probe(runner: Runner, workdir: Path, probes: list[FeatureProbe], timeout_s: float = 10.0) -> ProbeReport:
+    """Identity and answers from the port; never raises for what the port does.
+
+    A runner that drives several instances at once (a pool) gets the probes in as many
+    parts, run side by side (a probe and what it implies in the same part); each part
+    carries the identity request too."""
+    probes = in_order(list(probes))
+    typed = [p for p in probes if p.interact]
+    if typed:  # answered after the rest, one at a time, with their input
+        report = run_probe(runner, workdir, [p for p in probes if not p.interact], timeout_s)
+        answers = dict(report.features)
+        for p in typed:
+            answers[p.name] = _implied(p, answers) or _interactive(runner, workdir, p, timeout_s)
+        answers = _close_over_implies(answers, probes)
+        return ProbeReport(report.identity, {p.name: answers[p.name] for p in probes if p.name in answers})
+    groups = _groups(probes)
+    parts = max(1, min(runner.max_parallel or 1, len(groups)))
+    if parts == 1:
+        report = _probe_in_turn(runner, workdir / "mpconform_probe.py", probes, timeout_s)
+        return ProbeReport(report.identity, _close_over_implies(report.features, probes))
+    chunks: list[list[FeatureProbe]] = [[] for _ in range(parts)]
+    for group in sorted(groups, key=len, reverse=True):
+        min(chunks, key=len).extend(group)
+    chunks = [in_order(c) for c in chunks]
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        reports = list(pool.map(lambda ic: _probe_in_turn(runner, workdir / f"mpconform_probe{ic[0]}.py", ic[1], timeout_s),
+                                enumerate(chunks)))
+    identity = next((r.identity for r in reports if "probe_error" not in r.identity), reports[0].identity)
+    answers: dict[str, Answer] = {}
+    for r in reports:
+        answers.update(r.features)
+    answers = _close_over_implies(answers, probes)
+    return ProbeReport(identity, {p.name: answers[p.name] for p in probes if p.name in answers})
+
+
+def _groups(probes: list[FeatureProbe]) -> list[list[FeatureProbe]]:
+    """The probes in groups joined by what they imply (in order within each group)."""
+    names = {p.name for p in probes}
+    group_of = {p.name: p.name for p in probes}
+
+    def root(name: str) -> str:
+        while group_of[name] != name:
+            name = group_of[name]
+        return name
+
+    for p in probes:
+        for other in p.implies:
+            if other in names:
+                group_of[root(p.name)] = root(other)
+    out: dict[str, list[FeatureProbe]] = {}
+    for p in probes:
+        out.setdefault(root(p.name), []).append(p)
+    return list(out.values())
+
+
+def _interactive(runner: Runner, workdir: Path, probe: FeatureProbe, timeout_s: float) -> Answer:
+    """A probe that needs input sent while it runs (what a feature does with a character
+    arriving on the port's input stream), run alone with its input."""
+    if not runner.can_interact:
+        return Answer(None, f"the {runner.name} runner cannot send input while code runs, which this probe needs")
+    script = workdir / f"mpconform_probe_{probe.name}.py"
+    script.write_text(program([probe], identity=False), encoding="utf-8")
+    ex = runner.execute(script, timeout_s, interact=probe.interact)
+    found, _ = parse_features(ex.output, [probe])
+    if probe.name in found:
+        return found[probe.name]
+    tail = ex.output.strip().splitlines()[-1] if ex.output.strip() else "no output"
+    return Answer(None, _clip(f"probe did not finish ({_why(ex)}; last output {tail!r})"))
+
+
+def _close_over_implies(answers: dict[str, Answer], probes: list[FeatureProbe]) -> dict[str, Answer]:
+    """A feature whose implied feature was found absent is absent (whatever its own probe said)."""
+    out = dict(answers)
+    for p in probes:  # in order: what a probe implies is settled before it
+        own = out.get(p.name)
+        if own is None or own.enabled is False or p.kind != FEATURE:
+            continue
+        absent = [n for n in p.implies if n in out and out[n].enabled is False]
+        if absent:
+            out[p.name] = Answer(False, _clip(f"needs {', '.join(absent)}, which is absent"))
+    return out
+
+
+def _dependants(batch: list[FeatureProbe], names: set[str]) -> set[str]:
+    """`names` and every probe of the batch that implies one of them, however indirectly."""
+    out = set(names)
+    for p in batch:  # in order, so what a probe implies comes before it
+        if any(n in out for n in p.implies):
+            out.add(p.name)
+    return out
+
+
+def _probe_in_turn(runner: Runner, script: Path, probes: list[FeatureProbe], timeout_s: float) -> ProbeReport:
+    identity: dict = {}
+    answers: dict[str, Answer] = {}
+    batches = [list(probes)]
+    first = True
+    while batches or first:
+        batch = batches.pop(0) if batches else []
+        # Derived from earlier answers, before (instead of) running.
+        derived = {p.name: a for p in batch if (a := _implied(p, answers)) is not None}
+        answers.update(derived)
+        batch = [p for p in batch if p.name not in derived]
+        if not batch and not first:
+            continue
+        implied = {n for p in batch for n in p.implies}
+        known = {n: a.enabled for n, a in answers.items() if n in implied}
+        script.write_text(program(batch, identity=first, known=known), encoding="utf-8")
+        ex = runner.execute(script, timeout_s)
+        if first:
+            identity = parse_identity(ex.output)
+            # A port that could not take the whole program gets the identity again with the next batch.
+            first = not identity
+            if not identity:
+                identity = {"probe_error": f"{_why(ex)}: {ex.output[-500:]!r}"}
+        if not batch:
+            if batches:
+                continue  # every probe of this batch was derived: on to the next
+            break  # the identity alone, after every batch: nothing more to learn
+        found, stuck = parse_features(ex.output, batch)
+        if len(batch) > 1:
+            # Out of heap or stack beside the others: each (with what depends on it) again alone.
+            again = _dependants(batch, {n for n, a in found.items() if a.resources})
+            if again:
+                found = {n: a for n, a in found.items() if n not in again}
+                batches[:0] = [[p] for p in batch if p.name in again]
+        answers.update(found)
+        rest = [p for p in batch if p.name not in found and not any(p in b for b in batches)]
+        if not rest:
+            continue
+        tail = _clip(ex.output.strip().splitlines()[-1] if ex.output.strip() else "no output")
+        if stuck is not None:
+            # It began and never ended: it took the port down or hung it.
+            answers[stuck] = Answer(None, _clip(f"probe stopped the port ({_why(ex)}; last output {tail!r})"))
+            rest = [p for p in rest if p.name != stuck]
+            if rest:
+                batches.insert(0, rest)
+        elif found or len(rest) == 1:
+            if len(rest) == 1 and not found:
+                answers[rest[0].name] = Answer(None, _clip(f"probe did not run ({_why(ex)}; last output {tail!r})"))
+            else:
+                batches.insert(0, rest)
+        else:
+            # Nothing ran: the program as a whole was refused (too big to compile, say).
+            half = len(rest) // 2
+            batches[:0] = [rest[:half], rest[half:]]
+    return ProbeReport(identity, answers)
+
+
+def probe(runner: Runner, workdir: Path, timeout_s: float = 10.0) -> dict:
+    """Just the identity (sys.implementation, platform, version)."""
+    return run_probe(runner, workdir, [], timeout_s).identity

@@ -1,0 +1,90 @@
+"""What a results file says was tested: the firmware, the runner and where it ran,
+the host, this tool and the spec, and when. Kept with the results (JSON and JUnit)
+so a run can be compared with another, and a profile can pin the firmware it means."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+IDENTITY_KEYS = ("name", "version", "_build", "_machine", "_mpy", "_thread", "platform", "sys_version")
+
+
+def version_text(implementation: dict) -> str:
+    """sys.implementation.version as people write it: 1.29.0-preview."""
+    parts = [str(v) for v in implementation.get("version", []) if v != ""]
+    if not parts:
+        return "?"
+    return ".".join(parts[:3]) + "".join(f"-{p}" for p in parts[3:])
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _git_revision(root: Path) -> str | None:
+    if not (Path(root) / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _tool_version() -> str:
+    try:
+        return metadata.version("mpconform")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def firmware(implementation: dict) -> dict:
+    out = {k: implementation[k] for k in IDENTITY_KEYS if k in implementation}
+    out["version_text"] = version_text(implementation)
+    return out
+
+
+def collect(root: Path, manifest: dict, runner, implementation: dict, targets: list[dict],
+            started: str, ended: str) -> dict:
+    return {
+        "firmware": firmware(implementation),
+        "runner": {"name": runner.name, "options": _json_safe(runner.options)},
+        "targets": targets,
+        "host": {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()},
+        "mpconform": {"version": _tool_version(), "git_revision": _git_revision(root)},
+        "spec_digest": manifest.get("spec_digest"),
+        "profile": manifest.get("profile"),
+        "started": started,
+        "ended": ended,
+    }
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def firmware_mismatch(expected: dict | None, implementation: dict) -> str:
+    """Why the port is not the firmware a profile pins (`expect_firmware`), or ''."""
+    if not expected:
+        return ""
+    wrong = []
+    if "version" in expected and version_text(implementation) != str(expected["version"]):
+        wrong.append(f"version {version_text(implementation)} (expected {expected['version']})")
+    if "build" in expected and implementation.get("_build") != expected["build"]:
+        wrong.append(f"build {implementation.get('_build')!r} (expected {expected['build']!r})")
+    if "machine" in expected and expected["machine"] not in str(implementation.get("_machine", "")):
+        wrong.append(f"machine {implementation.get('_machine')!r} (expected {expected['machine']!r})")
+    return ", ".join(wrong)
+
+

@@ -1,0 +1,306 @@
+"""One conformance run of a port: suite + runner + result files, start to end."""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mpconform.core.atomicfile import WriteLock, check_writable
+from mpconform.core.errors import UnknownPort, UsageError
+from mpconform.core.manifest import (
+    close_over_implies,
+    disagreements,
+    limit_disagreements,
+    merge_probe,
+    merge_probe_limits,
+    profile_features,
+    profile_limits,
+)
+from mpconform.core.registry import load_runner
+from mpconform.core.results import UNEXPECTED, ResultLog, document, write_json, write_junit
+from mpconform.runners.base import Runner, RunnerError
+from mpconform.runners.run.console import ConsoleReporter
+from mpconform.runners.run.harness import RunState, Suite, run_suite
+from mpconform.runners.run.pool import RunnerPool
+from mpconform.runners.run.probe import run_probe
+from mpconform.runners.run.provenance import collect as collect_provenance
+from mpconform.runners.run.provenance import firmware_mismatch, now
+from mpconform.runners.run.resume import firmware_differs, firmware_identity, read_log
+from mpconform.runners.run.stopsignals import StopSignals
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 1
+    timeout_s: float | None = None
+    json_path: Path | None = None
+    junit_path: Path | None = None
+    select: list[str] | None = None  # shell patterns on behaviour ids
+    verbose: bool = False
+    runner_overrides: dict | None = None
+    resume_path: Path | None = None  # an interrupted run's .jsonl: skip what it measured
+    devices: list[str] | None = None  # several boards of one profile: the suite is shared between them
+    places: list[str] | None = None  # labgrid places, likewise
+    detect: bool = False  # features from the port's probe instead of the profile
+    docs_release: str | None = None  # check the docs as they stood at this release
+    suite_root: Path | None = None  # where the suite was compiled, when not in the project (run --profile)
+
+
+def open_suite(root: Path, port: str) -> Suite:
+    directory = root / "suites" / port
+    if not (directory / "manifest.json").is_file():
+        known = sorted(p.parent.name for p in (root / "suites").glob("*/manifest.json"))
+        known_text = ", ".join(known) or "none"
+        raise UnknownPort(f"unknown port '{port}': no suites/{port}/manifest.json (generated ports: {known_text})")
+    return Suite.load(directory)
+
+
+FLAGS = {"micropython": "--micropython", "prelude": "--prelude", "device": "--device", "firmware": "--firmware",
+         "place": "--place", "coordinator": "--coordinator", "place_wait_s": "--wait"}
+
+
+def runner_options(cls: type[Runner], profile_options: dict, overrides: dict | None) -> dict:
+    """The profile's options with the command line's on top; an override the runner does
+    not declare is a RunnerError (it would be dropped or, worse, taken for something else)."""
+    from mpconform.core.options import applicable
+
+    given, foreign = applicable(cls.OPTIONS, overrides or {})
+    if foreign:
+        flags = ", ".join(FLAGS.get(k, k) for k in foreign)
+        raise RunnerError(f"{flags} does not apply to the {cls.name} runner")
+    return {**profile_options, **given}
+
+
+def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, devices: list[str] | None = None,
+                places: list[str] | None = None) -> Runner:
+    """The suite's runner with its options (overrides win). Several devices or places, or
+    -j N on an emulated board, give a pool of instances that share the suite."""
+    spec = suite.manifest["runner"]
+    cls = load_runner(spec["name"])
+    if places:
+        runner_options(cls, {}, {"place": places[0]})  # does this runner take places at all?
+    options = runner_options(cls, dict(spec.get("options", {})), overrides)
+    if places:
+        if len(places) == 1:
+            return cls({**options, "place": places[0]})
+        return RunnerPool([cls({**options, "place": p}) for p in places])
+    if devices and len(devices) > 1:
+        return RunnerPool([cls({**options, "device": d}) for d in devices])
+    if jobs > 1 and cls.max_parallel == 1 and cls.can_multiply(options):
+        return RunnerPool([cls(options) for _ in range(jobs)])
+    return cls(options)
+
+
+def _selector(patterns: list[str] | None):
+    if not patterns:
+        return None
+    return lambda t: any(fnmatch.fnmatchcase(t["id"], p) or p in t["id"] for p in patterns)
+
+
+@dataclass
+class FeatureDecision:
+    """The features a run goes by, and what the probe said about the profile."""
+
+    states: dict  # name -> FeatureState
+    notes: list[str]  # profile/probe disagreements
+    module_missing: str = ""  # why, when the port has no micropython module
+    limits: dict = field(default_factory=dict)  # name -> LimitState
+
+
+def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecision:
+    declared = suite.manifest.get("features", {})
+    profile = profile_features(declared)
+    notes = disagreements(profile, answers)
+    states = merge_probe(profile, answers, declared) if detect else close_over_implies(profile, declared)
+    module = answers.get("micropython_module")
+    missing = module.evidence if module is not None and module.enabled is False else ""
+    # Limits as features: the profile's word, or with --detect what the probe measured.
+    declared_limits = profile_limits(suite.manifest.get("limits", {}))
+    notes += limit_disagreements(declared_limits, answers)
+    limits = merge_probe_limits(declared_limits, answers, detect)
+    return FeatureDecision(states, notes, missing, limits)
+
+
+class _Unstarted:
+    """The runner of a run stopped before it was made, for the results' provenance."""
+
+    def __init__(self, name: str, options: dict):
+        self.name, self.options = name, options
+
+    def targets(self):
+        return []
+
+
+def progress_log_path(json_path: Path) -> Path:
+    """Where results go line by line while a run goes: `<name>.jsonl` beside the JSON,
+    never the JSON itself (`--json r.jsonl` logs to `r.progress.jsonl`)."""
+    log = json_path.with_suffix(".jsonl")
+    return log if log != json_path else json_path.with_suffix(".progress.jsonl")
+
+
+def distinct_targets(named: list[tuple[str, Path]]) -> list[Path]:
+    """The files a run writes, refused when two of them are one file (a run would lock,
+    write and replace it twice): that is a command line that cannot work."""
+    seen: dict[object, tuple[str, Path]] = {}
+    for what, path in named:
+        try:
+            st = os.stat(path)
+            key: object = (st.st_dev, st.st_ino)  # hard links too
+        except OSError:
+            key = os.path.realpath(path)
+        if key in seen:
+            first, first_path = seen[key]
+            raise UsageError(f"{what} {path} and {first} {first_path} are one file; give each its own")
+        seen[key] = (what, path)
+    return [path for _, path in named]
+
+
+def run_port(root: Path, port: str, opts: RunOptions) -> int:
+    """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted,
+    128 + the signal when stopped by SIGINT, SIGTERM or SIGHUP)."""
+    suite = open_suite(opts.suite_root or root, port)
+    if opts.select and not suite.tests(_selector(opts.select)):  # a typo in CI must not end "0 passed"
+        raise UsageError(f"-k {' -k '.join(opts.select)}: matches none of the {len(suite.tests())} behaviours "
+                         f"of port {port}; nothing was run")
+    named = [("--json", opts.json_path), ("--json's progress log", opts.json_path and progress_log_path(opts.json_path)),
+             ("--junit", opts.junit_path)]
+    outputs = distinct_targets([(what, Path(p)) for what, p in named if p])
+    for path in outputs:
+        check_writable(path)
+    with contextlib.ExitStack() as held:
+        stops = held.enter_context(StopSignals())  # outermost: the locks go while signals are still ours
+        for path in outputs:
+            held.enter_context(WriteLock(path))  # a second run writing the same files is told so now
+        return _run(root, port, suite, opts, stops)
+
+
+def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSignals) -> int:
+    reporter = ConsoleReporter(port, opts.verbose)
+    selected: list[dict] = []
+    previous: dict = {}
+    runner = None
+    log = None
+    state = RunState()
+    implementation: dict = {}
+    decision = FeatureDecision({}, [])
+    aborted = ""
+    identity: dict = {}
+    started = now()
+    try:
+        selected = suite.tests(_selector(opts.select))
+        resumed_from: dict = {}
+        if opts.resume_path:
+            wanted = {t["id"] for t in selected}
+            resumed_from, kept = read_log(opts.resume_path, port)
+            previous = {k: r for k, r in kept.items() if k in wanted}
+            reporter.say(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
+                         f"{len(selected) - len(previous)} to run")
+            state.results = dict(previous)
+        timeout = suite.timeout_s(opts.timeout_s)
+        # never more at once than there are tests to run (each instance of a pool is an emulator)
+        wanted_jobs = min(opts.jobs, max(1, len(selected) - len(previous)))
+        runner = make_runner(suite, opts.runner_overrides, jobs=wanted_jobs, devices=opts.devices, places=opts.places)
+        # a pool deals the suite out to all its instances at once
+        jobs = runner.max_parallel if isinstance(runner, RunnerPool) else wanted_jobs
+        with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
+            opened.callback(runner.close)  # also when open() itself is interrupted
+            own = suite.snapshot(Path(tmp))
+            runner.open()
+            report = run_probe(runner, Path(tmp), own.feature_probes(), timeout)
+            implementation = report.identity
+            mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
+            if mismatch:
+                raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.get('profile')}: "
+                                  f"expect_firmware): {mismatch}; nothing was run")
+            identity = firmware_identity(runner, implementation)
+            differs = firmware_differs(resumed_from, identity) if opts.resume_path else ""
+            if differs:
+                state.results = {}
+                raise RunnerError(f"--resume {opts.resume_path}: not the same firmware: {differs}; nothing was run")
+            decision = decide_features(own, report.features, opts.detect)
+            own.features_in_force = decision.states
+            own.limits_in_force = decision.limits
+            tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
+                                docs_release=opts.docs_release, can_repl=runner.can_repl)
+            reporter.header(implementation, len(tests) - len(previous))
+            reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
+                              docs_release=opts.docs_release)
+            if opts.json_path:
+                log = ResultLog(progress_log_path(opts.json_path), {"port": port, "implementation": implementation,
+                                                                    "firmware": identity})
+                for result in previous.values():
+                    log.add(result)
+
+            def on_result(result):
+                if log:
+                    log.add(result)
+                reporter.result(result)
+
+            try:
+                todo = [t for t in tests if t["id"] not in previous]
+                run_suite(own, runner, todo, jobs=jobs, timeout_s=timeout, on_result=on_result, state=state)
+            except RunnerError as exc:
+                aborted = str(exc)
+            stops.defer()  # the suite is over: a signal now must not break off the cleanup
+    except KeyboardInterrupt:  # before or between the tests (run_suite handles its own)
+        stops.defer()
+        state.interrupted = True
+    except RunnerError as exc:
+        stops.defer()
+        if log is None:  # stopped before its first test (nothing measured): no results file to write
+            raise
+        aborted = str(exc)
+    stops.defer()
+    return _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted,
+                   started, log, reporter, stops, identity)
+
+
+def _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted, started,
+            log, reporter, stops, identity) -> int:
+    if runner is None:  # stopped before the runner was made: say which runner the run would have used
+        spec = suite.manifest["runner"]
+        runner = _Unstarted(spec["name"], dict(spec.get("options", {})))
+    targets = runner.targets()
+    if targets is not None:
+        measured = {t["id"] for t in selected}  # not the probe's programs
+        for target in targets:
+            target["tests"] = [t for t in target["tests"] if t in measured]
+    else:
+        target = runner.describe_target()
+        target["tests"] = [r.id for r in state.results.values() if r.outcome != "skip" and r.id not in previous]
+        targets = [target]
+    order = {t["id"]: i for i, t in enumerate(selected)}
+    results = sorted(state.results.values(), key=lambda r: order[r.id])
+    incomplete = state.interrupted or bool(aborted)
+    doc = document(port, implementation, results, interrupted=incomplete)
+    doc["features"] = {name: st.to_json() for name, st in sorted(decision.states.items())}
+    doc["feature_notes"] = decision.notes
+    if decision.limits:
+        doc["limits"] = {name: st.to_json() for name, st in sorted(decision.limits.items())}
+    doc["detect"] = opts.detect
+    if opts.docs_release:
+        doc["docs_release"] = opts.docs_release
+    if identity:
+        doc["firmware"] = identity
+    doc["provenance"] = collect_provenance(root, suite.manifest, runner, implementation, targets, started, now())
+    if opts.json_path:
+        write_json(opts.json_path, doc)
+        if log:
+            log.close()
+            if not incomplete:
+                log.path.unlink()
+    if opts.junit_path:
+        write_junit(opts.junit_path, doc)
+    reporter.finish(results, interrupted=incomplete)
+    if aborted:
+        reporter.say(f"mpconform: run stopped: {aborted}")
+        return 2
+    if stops.exit_status is not None:
+        return stops.exit_status
+    if state.interrupted:
+        return 130
+    return 1 if any(r.outcome in UNEXPECTED for r in results) else 0

@@ -1,0 +1,202 @@
+"""Run one test as one local process: the mechanics shared by runners that start a
+process per test (unix binary, node for WebAssembly). When a test ends - normally, by
+timeout, or on close - everything it started goes with it (runners/proctree.py);
+death by signal is reported as a crash."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.run.matching import marker_line_end
+from mpconform.runners.transport.bounded import HEAD_BYTES, BoundedOutput
+from mpconform.runners.transport.proctree import end_tree, environment, forget, new_tag, wait_unreaped
+
+
+class ProcessRunner(Runner):
+    """Subclasses say which command runs a script; this class runs it."""
+
+    def __init__(self, options: dict):
+        super().__init__(options)
+        self._running: set[subprocess.Popen] = set()
+
+    def close(self) -> None:
+        for proc in list(self._running):
+            kill_group(proc)
+
+    def run_process(self, command: list[str], cwd: Path, timeout_s: float) -> tuple[Execution, int | None]:
+        """Execution of `command` (output decoded), and its raw exit status."""
+        start = time.monotonic()
+        tag = new_tag()
+        try:
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its process group: killed whole when the test ends
+                env=environment(tag),
+            )
+        except OSError as exc:
+            forget(tag)
+            raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
+        self._running.add(proc)
+        try:
+            out, timed_out = _read_bounded(proc, start + timeout_s)
+        finally:  # normal end, timeout or an interrupt: nothing it started outlives it
+            end_tree(proc, tag)
+            proc.wait()
+            self._running.discard(proc)
+            proc.stdout.close()
+        crashed = ""
+        if not timed_out and proc.returncode < 0:
+            crashed = f"killed by {signal_name(-proc.returncode)}"
+        execution = Execution(
+            output=out.decode("utf-8", "backslashreplace"),
+            exit_code=None if timed_out else proc.returncode,
+            duration_s=time.monotonic() - start,
+            timed_out=timed_out,
+            crashed=crashed,
+        )
+        return execution, proc.returncode
+
+
+# A terminal's line discipline turns its interrupt character into SIGINT for the
+# foreground process group instead of passing it on; what else is typed is input.
+TERMINAL_INTERRUPT = "\x03"
+READ_CHUNK = 65536
+
+
+def run_interactive(
+    command: list[str], cwd: Path, timeout_s: float, steps: tuple, running: set | None = None
+) -> tuple[Execution, int | None]:
+    """Like run_process, with input sent as a terminal would deliver it: each step waits
+    until the output holds `after`, then its `send` characters go in order, Ctrl-C as
+    SIGINT to the test's process group and the rest on its stdin."""
+    start = time.monotonic()
+    tag = new_tag()
+    try:
+        proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True, env=environment(tag))
+    except OSError as exc:
+        forget(tag)
+        raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
+    running = running if running is not None else set()
+    running.add(proc)  # so the runner's close() kills it too
+    todo = [(after.encode("utf-8"), send) for after, send in steps]
+    out = bytearray()
+    rest = BoundedOutput(head=0)
+    searched = 0
+    deadline = start + timeout_s
+    timed_out = False
+    read_all = False
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                if not sel.select(min(left, 0.5)):
+                    continue
+                chunk = os.read(proc.stdout.fileno(), READ_CHUNK)
+                if not chunk:
+                    read_all = True
+                    break
+                if len(out) < HEAD_BYTES:  # markers are looked for in the head only
+                    out += chunk
+                else:
+                    rest.add(chunk)
+                while todo:
+                    end = marker_line_end(out, todo[0][0], searched)
+                    if end < 0:
+                        break
+                    searched = end
+                    _deliver(proc, todo.pop(0)[1])
+        finally:  # normal end, timeout or an interrupt: nothing it started outlives it
+            if read_all and not wait_unreaped(proc, max(0.1, deadline - time.monotonic())):
+                timed_out = True  # closed its output but goes on running
+            end_tree(proc, tag)
+            proc.wait()
+            running.discard(proc)
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+    crashed = ""
+    if not timed_out and proc.returncode < 0:
+        crashed = f"killed by {signal_name(-proc.returncode)}"
+    execution = Execution(
+        output=(bytes(out) + rest.getvalue()).decode("utf-8", "backslashreplace"),
+        exit_code=None if timed_out else proc.returncode,
+        duration_s=time.monotonic() - start,
+        timed_out=timed_out,
+        crashed=crashed,
+    )
+    return execution, proc.returncode
+
+
+def _deliver(proc: subprocess.Popen, text: str) -> None:
+    for ch in text:
+        try:
+            if ch == TERMINAL_INTERRUPT:
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.stdin.write(ch.encode("latin-1"))
+                proc.stdin.flush()
+        except (ProcessLookupError, BrokenPipeError, OSError):
+            return  # it has gone: its exit says the rest
+
+
+def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]:
+    """Read the process's output as it comes, keeping a bounded head and tail, until it
+    ends (and closes its output) or the deadline passes (then it timed out)."""
+    out = BoundedOutput()
+    fd = proc.stdout.fileno()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return out.getvalue(), True
+            if not sel.select(min(left, 0.5)):
+                continue
+            chunk = os.read(fd, READ_CHUNK)
+            if not chunk:
+                break
+            out.add(chunk)
+    # it closed its output; has it ended too? (left unreaped: the caller ends its tree first)
+    return out.getvalue(), not wait_unreaped(proc, max(0.1, deadline - time.monotonic()))
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL to the process and everything in its group (it was started in a session of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_then_kill(proc: subprocess.Popen, ask, timeout_s: float) -> None:
+    """Ask a child to stop (`ask()` sends its signal), give it `timeout_s` to clean up, then kill it."""
+    ask()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
