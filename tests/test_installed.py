@@ -13,12 +13,14 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from tests.conftest import ROOT, snapshot
 
 # What the wheel is built from (a copy: building writes build/ and *.egg-info beside the sources).
-SOURCES = ("pyproject.toml", "README.md", "mpconform", "generator", "runners", "drift", "reports", "spec", "ports",
-           "suites")
+# The package folders are pyproject.toml's own list, so a new top-level package is never left out.
+SOURCES = ("pyproject.toml", "README.md",
+           *sorted(set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values())))
 
 
 def test_check_ignores_byte_code_caches(project_copy, cli):
