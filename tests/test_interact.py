@@ -51,8 +51,8 @@ def test_board_sends_bytes_on_the_line(script):
     with BoardRunner(options) as runner:
         ex = runner.execute(script, 5.0, interact=(("ready", "\x03"),))
         again = runner.execute(script, 10.0)  # the next test is unaffected
-    assert ex.output.splitlines() == ["ready", "KeyboardInterrupt", "after"]
-    assert again.output.splitlines() == ["ready", "no interrupt", "after"]
+    assert ex.output.splitlines() == ["ready", "KeyboardInterrupt", "after"], repr(ex.output)
+    assert again.output.splitlines() == ["ready", "no interrupt", "after"], repr(again.output)
 
 
 @pytest.mark.skipif(QemuRunner.unavailable_reason(MICROBIT) is not None,
