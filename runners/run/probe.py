@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.runners.base import Runner
+from mpconform.runners.base import Runner, Step
 
 IDENTITY_TAG = "mpconform-probe"
 BEGIN_TAG = "mpconform-feature-begin"
@@ -163,7 +163,7 @@ class FeatureProbe:
     output_tells: str = ""  # regex: printed output not matching it cannot tell
     kind: str = FEATURE  # or LIMIT: the answer is a number
     up_to: int = 0  # a limit's probe counts no further (UP_TO in its body)
-    interact: tuple = ()  # ((after, send), ...): input the runner sends while it runs (run on its own)
+    interact: tuple = ()  # (Step(after, send), ...): input the runner sends while it runs (run on its own)
 
 
 @dataclass
@@ -400,7 +400,7 @@ def _interactive(runner: Runner, workdir: Path, probe: FeatureProbe, timeout_s: 
         return Answer(None, f"the {runner.name} runner cannot send input while code runs, which this probe needs")
     script = workdir / f"mpconform_probe_{probe.name}.py"
     script.write_text(program([probe], identity=False), encoding="utf-8")
-    ex = runner.execute(script, timeout_s, interact=probe.interact)
+    ex = runner.execute(script, timeout_s, tuple(Step(*s) for s in probe.interact))
     found, _ = parse_features(ex.output, [probe])
     if probe.name in found:
         return found[probe.name]

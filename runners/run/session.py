@@ -90,7 +90,7 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
         return RunnerPool([cls({**options, "place": p}) for p in places])
     if devices and len(devices) > 1:
         return RunnerPool([cls({**options, "device": d}) for d in devices])
-    if jobs > 1 and cls.max_parallel == 1 and cls.can_multiply(options):
+    if jobs > 1 and cls.capabilities.max_parallel == 1 and cls.can_multiply(options):
         return RunnerPool([cls(options) for _ in range(jobs)])
     return cls(options)
 
