@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpconform.core.options import TIMEOUT, Option, kinds
+from mpconform.core.options import COORDINATOR, DEVICE, MICROPYTHON, PLACE, PLACE_WAIT, TIMEOUT, Option, kinds
 from mpconform.runners.base import Capabilities, Execution, Runner, RunnerError, Step
 from mpconform.runners.run.probe import IDENTITY, parse_identity
 from mpconform.runners.transport.friendly_repl import type_lines
@@ -49,10 +49,10 @@ TARGET_KINDS = ("unix-pty",)
 
 OPTIONS = (
     TIMEOUT,
-    Option("device", "str", None, "serial device or pyserial URL: /dev/ttyACM0, socket://h:p, rfc2217://h:p (--device)"),
-    Option("place", "str", None, "a labgrid place to acquire and use as the board (--place, --places)"),
-    Option("coordinator", "str", None, "the labgrid coordinator, host:port (--coordinator, else $LG_COORDINATOR)"),
-    Option("place_wait_s", "float", 0, "how long to wait for a place someone else holds (--wait)"),
+    DEVICE,
+    PLACE,
+    COORDINATOR,
+    PLACE_WAIT,
     Option("baudrate", "int", DEFAULT_BAUDRATE, "line speed of a local serial device"),
     Option("raw_paste", "bool", True, "use raw-paste when the firmware offers it (false: plain raw REPL)"),
     Option("soft_reset", "bool", True, "Ctrl-D between tests so no state leaks"),
@@ -62,7 +62,7 @@ OPTIONS = (
     Option("target", "mapping", None, "{kind: unix-pty}: start the unix port on a pseudo-terminal as the board",
            check=kinds(*TARGET_KINDS)),
     Option("target_link", "str", None, "where the pty target publishes its device path"),
-    Option("micropython", "str", None, "the unix binary a unix-pty target runs (--micropython)"),
+    MICROPYTHON.documented("the unix binary a unix-pty target runs (--micropython)"),
     Option("answer_s", "seconds", 1.5, "how long a live board may take to show the raw REPL"),
     Option("boot_s", "seconds", 5.0, "how long a reset board may take"),
     Option("reconnect_s", "seconds", 20.0, "how long a lost board may stay away before the run stops"),

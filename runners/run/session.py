@@ -59,20 +59,12 @@ def open_suite(root: Path, port: str) -> Suite:
     return Suite.load(directory)
 
 
-FLAGS = {"micropython": "--micropython", "prelude": "--prelude", "device": "--device", "firmware": "--firmware",
-         "place": "--place", "coordinator": "--coordinator", "place_wait_s": "--wait"}
-
-
 def runner_options(cls: type[Runner], profile_options: dict, overrides: dict | None) -> dict:
     """The profile's options with the command line's on top; an override the runner does
     not declare is a RunnerError (it would be dropped or, worse, taken for something else)."""
-    from mpconform.core.options import applicable
+    from mpconform.core.options import only_applicable
 
-    given, foreign = applicable(cls.OPTIONS, overrides or {})
-    if foreign:
-        flags = ", ".join(FLAGS.get(k, k) for k in foreign)
-        raise RunnerError(f"{flags} does not apply to the {cls.name} runner")
-    return {**profile_options, **given}
+    return {**profile_options, **only_applicable(cls.name, cls.OPTIONS, overrides or {})}
 
 
 def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, devices: list[str] | None = None,
