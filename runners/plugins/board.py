@@ -161,12 +161,14 @@ class BoardRunner(Runner):
 
     @classmethod
     def unavailable_reason(cls, options: dict) -> str | None:
-        why = super().unavailable_reason(options)
-        device = options.get("device")
-        local = isinstance(device, str) and "://" not in device
-        if why is None and not options.get("target") and not options.get("place") and local and not Path(device).exists():
-            why = f"no serial device at {device} (pass --device)"
-        return why
+        try:
+            o = cls(options).options
+        except RunnerError as exc:
+            return str(exc)
+        device = o.get("device")  # (a runner built on this one may have no device)
+        if o.get("target") or o["place"] or not device or "://" in device or Path(device).exists():
+            return None
+        return f"no serial device at {device} (pass --device)"
 
     @classmethod
     def can_multiply(cls, options: dict) -> bool:
