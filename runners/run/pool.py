@@ -8,11 +8,13 @@ result. The run stops only when no instance is left."""
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.base import Execution, Runner, RunnerError, Step
 
 
 class RunnerPool(Runner):
@@ -25,9 +27,11 @@ class RunnerPool(Runner):
         self.instances = list(instances)
         self.name = instances[0].name
         self.options = instances[0].options
-        self.max_parallel = len(instances)
-        self.can_interact = all(i.can_interact for i in instances)
-        self.can_repl = all(i.can_repl for i in instances)
+        caps = [i.capabilities for i in instances]
+        # what every instance can do (they are of one profile, so that is what each can)
+        self.capabilities = dataclasses.replace(
+            caps[0], interact=all(c.interact for c in caps), repl=all(c.repl for c in caps),
+            checks_programs=all(c.checks_programs for c in caps), max_parallel=None)
         self._free: queue.Queue[Runner] = queue.Queue()
         self._lock = threading.Lock()
         self._dead: dict[int, str] = {}  # instance index -> why it was dropped
@@ -80,7 +84,6 @@ class RunnerPool(Runner):
             if keep_last and self.alive <= 1:
                 return False
             self._dead[self.instances.index(inst)] = why
-            self.max_parallel = max(1, self.alive)
         inst.close()
         return True
 
@@ -94,22 +97,25 @@ class RunnerPool(Runner):
                 continue
 
     @property
-    def checks_programs(self) -> bool:
-        return all(getattr(inst, "checks_programs", False) for inst in self.instances)
+    def max_parallel(self) -> int:
+        """One test per live instance."""
+        return max(1, self.alive)
 
-    def execute_checked(self, script: Path, timeout_s: float, **extra) -> Execution:
-        return self.execute(script, timeout_s, checked=True, **extra)
+    def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                repl: Sequence[str] = ()) -> Execution:
+        return self._on_an_instance(program, lambda inst: inst.execute(program, timeout_s, interact, repl))
 
-    def execute(self, script: Path, timeout_s: float, checked: bool = False, **extra) -> Execution:
+    def execute_checked(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                        repl: Sequence[str] = ()) -> Execution:
+        return self._on_an_instance(program, lambda inst: inst.execute_checked(program, timeout_s, interact, repl))
+
+    def _on_an_instance(self, script: Path, run: Callable[[Runner], Execution]) -> Execution:
         note = ""
         for attempt in range(2):
             inst = self._take()
             where = self._where(inst)
             try:
-                if checked:
-                    ex = inst.execute_checked(script, timeout_s, **extra)
-                else:
-                    ex = inst.execute(script, timeout_s, **extra)
+                ex = run(inst)
             except RunnerError as exc:
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"
