@@ -4,7 +4,9 @@ the number of live instances; each test goes to the next free instance.
 
 An instance that dies (it loses its line, or its recovery gives up) is dropped, and
 the test it was running goes once more to another instance, marked so in its
-result. The run stops only when no instance is left."""
+result. A line error on one test (a handshake lost under load) is not a death: that
+test goes once more to another instance and the instance stays, unless its next test
+errs too. The run stops only when no instance is left."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class RunnerPool(Runner):
         self._free: queue.Queue[Runner] = queue.Queue()
         self._lock = threading.Lock()
         self._dead: dict[int, str] = {}  # instance index -> why it was dropped
+        self._erred: set[int] = set()  # instances whose last test ended in a line error
         self._ran: dict[int, list[str]] = {i: [] for i in range(len(instances))}
         self._opening: list[threading.Thread] = []
 
@@ -120,11 +123,20 @@ class RunnerPool(Runner):
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"
                 continue
-            if ex.error and attempt == 0 and self._drop(inst, ex.error, keep_last=True):
-                note = f"instance {where} was lost ({ex.error})"
-                continue
+            index = self.instances.index(inst)
+            if ex.error and attempt == 0:
+                if index not in self._erred:  # one error: the test again elsewhere, the instance stays
+                    self._erred.add(index)
+                    self._free.put(inst)
+                    note = f"instance {where} lost the test ({ex.error})"
+                    continue
+                if self._drop(inst, ex.error, keep_last=True):  # two in a row: the instance is unwell
+                    note = f"instance {where} was lost ({ex.error})"
+                    continue
+            if not ex.error:
+                self._erred.discard(index)
             with self._lock:
-                self._ran[self.instances.index(inst)].append(script.stem)
+                self._ran[index].append(script.stem)
             self._free.put(inst)
             if note:
                 ex.note = f"ran again on {where} after {note}"
