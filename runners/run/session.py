@@ -79,11 +79,11 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
                 places: list[str] | None = None) -> Runner:
     """The suite's runner with its options (overrides win). Several devices or places, or
     -j N on an emulated board, give a pool of instances that share the suite."""
-    spec = suite.manifest["runner"]
-    cls = load_runner(spec["name"])
+    spec = suite.manifest.runner
+    cls = load_runner(spec.name)
     if places:
         runner_options(cls, {}, {"place": places[0]})  # does this runner take places at all?
-    options = runner_options(cls, dict(spec.get("options", {})), overrides)
+    options = runner_options(cls, dict(spec.options), overrides)
     if places:
         if len(places) == 1:
             return cls({**options, "place": places[0]})
@@ -98,7 +98,7 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
 def _selector(patterns: list[str] | None):
     if not patterns:
         return None
-    return lambda t: any(fnmatch.fnmatchcase(t["id"], p) or p in t["id"] for p in patterns)
+    return lambda t: any(fnmatch.fnmatchcase(t.id, p) or p in t.id for p in patterns)
 
 
 @dataclass
@@ -112,14 +112,14 @@ class FeatureDecision:
 
 
 def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecision:
-    declared = suite.manifest.get("features", {})
+    declared = suite.manifest.features
     profile = profile_features(declared)
     notes = disagreements(profile, answers)
     states = merge_probe(profile, answers, declared) if detect else close_over_implies(profile, declared)
     module = answers.get("micropython_module")
     missing = module.evidence if module is not None and module.enabled is False else ""
     # Limits as features: the profile's word, or with --detect what the probe measured.
-    declared_limits = profile_limits(suite.manifest.get("limits", {}))
+    declared_limits = profile_limits(suite.manifest.limits)
     notes += limit_disagreements(declared_limits, answers)
     limits = merge_probe_limits(declared_limits, answers, detect)
     return FeatureDecision(states, notes, missing, limits)
@@ -194,7 +194,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
         selected = suite.tests(_selector(opts.select))
         resumed_from: dict = {}
         if opts.resume_path:
-            wanted = {t["id"] for t in selected}
+            wanted = {t.id for t in selected}
             resumed_from, kept = read_log(opts.resume_path, port)
             previous = {k: r for k, r in kept.items() if k in wanted}
             reporter.say(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
@@ -212,9 +212,9 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             runner.open()
             report = run_probe(runner, Path(tmp), own.feature_probes(), timeout)
             implementation = report.identity
-            mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
+            mismatch = firmware_mismatch(suite.manifest.expect_firmware, implementation)
             if mismatch:
-                raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.get('profile')}: "
+                raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.profile}: "
                                   f"expect_firmware): {mismatch}; nothing was run")
             identity = firmware_identity(runner, implementation)
             differs = firmware_differs(resumed_from, identity) if opts.resume_path else ""
@@ -224,8 +224,8 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             decision = decide_features(own, report.features, opts.detect)
             own.features_in_force = decision.states
             own.limits_in_force = decision.limits
-            tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
-                                docs_release=opts.docs_release, can_repl=runner.can_repl)
+            own.docs_release = opts.docs_release
+            tests = own.decided(selected, runner)
             reporter.header(implementation, len(tests) - len(previous))
             reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
                               docs_release=opts.docs_release)
@@ -241,7 +241,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
                 reporter.result(result)
 
             try:
-                todo = [t for t in tests if t["id"] not in previous]
+                todo = [t for t in tests if t.id not in previous]
                 run_suite(own, runner, todo, jobs=jobs, timeout_s=timeout, on_result=on_result, state=state)
             except RunnerError as exc:
                 aborted = str(exc)
@@ -262,18 +262,18 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
 def _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted, started,
             log, reporter, stops, identity) -> int:
     if runner is None:  # stopped before the runner was made: say which runner the run would have used
-        spec = suite.manifest["runner"]
-        runner = _Unstarted(spec["name"], dict(spec.get("options", {})))
+        spec = suite.manifest.runner
+        runner = _Unstarted(spec.name, dict(spec.options))
     targets = runner.targets()
     if targets is not None:
-        measured = {t["id"] for t in selected}  # not the probe's programs
+        measured = {t.id for t in selected}  # not the probe's programs
         for target in targets:
             target["tests"] = [t for t in target["tests"] if t in measured]
     else:
         target = runner.describe_target()
         target["tests"] = [r.id for r in state.results.values() if r.outcome != "skip" and r.id not in previous]
         targets = [target]
-    order = {t["id"]: i for i, t in enumerate(selected)}
+    order = {t.id: i for i, t in enumerate(selected)}
     results = sorted(state.results.values(), key=lambda r: order[r.id])
     incomplete = state.interrupted or bool(aborted)
     doc = document(port, implementation, results, interrupted=incomplete)
