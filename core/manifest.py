@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from mpconform.core.model import Expectation, FeatureDecl, LimitDecl, TestEntry
 
@@ -27,7 +28,7 @@ class FeatureState:
     source: str  # "profile" or "probe"
     evidence: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -41,7 +42,7 @@ class LimitState:
     evidence: str = ""
     at_least: bool = False  # the probe stopped counting here: the port has this much or more
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def text(self) -> str:
@@ -91,7 +92,7 @@ def close_over_implies(states: dict[str, FeatureState],
 
 
 def merge_probe(
-    profile: dict[str, FeatureState], answers: dict, manifest_features: Mapping[str, FeatureDecl]
+    profile: dict[str, FeatureState], answers: Mapping[str, Any], manifest_features: Mapping[str, FeatureDecl]
 ) -> dict[str, FeatureState]:
     """Features in force with --detect: the probe's answers; where it could not tell, the profile's."""
     out = {}
@@ -117,7 +118,8 @@ def profile_limits(manifest_limits: Mapping[str, LimitDecl]) -> dict[str, LimitS
     return out
 
 
-def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bool = True) -> dict[str, LimitState]:
+def merge_probe_limits(profile: dict[str, LimitState], answers: Mapping[str, Any],
+                       detect: bool = True) -> dict[str, LimitState]:
     """Limits in force. With --detect, what the probe measured, else the profile's value.
     Without, the profile's value, else what the probe measured: an undeclared limit is no
     claim to prefer over a measurement. Neither known: unknown (the behaviour runs)."""
@@ -125,7 +127,7 @@ def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bo
     for name, state in profile.items():
         answer = answers.get(name)
         measured = answer is not None and answer.value is not None
-        if measured and (detect or state.value is None):
+        if answer is not None and measured and (detect or state.value is None):
             out[name] = LimitState(answer.value, PROBE, answer.evidence, answer.at_least)
         else:
             why = "not probed" if answer is None else "probe could not tell: " + answer.evidence if not measured else ""
@@ -133,7 +135,7 @@ def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bo
     return out
 
 
-def limit_disagreements(profile: dict[str, LimitState], answers: dict) -> list[str]:
+def limit_disagreements(profile: dict[str, LimitState], answers: Mapping[str, Any]) -> list[str]:
     """One line per limit the profile declares where the port's probe measured otherwise."""
     lines = []
     for name, state in sorted(profile.items()):
@@ -147,7 +149,7 @@ def limit_disagreements(profile: dict[str, LimitState], answers: dict) -> list[s
     return lines
 
 
-def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
+def disagreements(profile: dict[str, FeatureState], answers: Mapping[str, Any]) -> list[str]:
     """One line per feature where the profile and the port's probe differ."""
     lines = []
     for name, state in sorted(profile.items()):
@@ -163,11 +165,11 @@ def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
 UNRELEASED = "unreleased"  # on upstream's main branch, in no release yet
 
 
-def release_key(release: str) -> tuple:
+def release_key(release: str) -> tuple[float, ...]:
     """v1.22.0 -> (1, 22, 0); `unreleased` sorts after every release, anything unparsable first."""
     if release == UNRELEASED:
         return (float("inf"),)
-    parts = []
+    parts: list[float] = []
     for piece in release.lstrip("v").split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
         if not digits:
@@ -185,7 +187,7 @@ class Capabilities:
     runner_name: str = ""
 
     @classmethod
-    def of(cls, runner) -> Capabilities:
+    def of(cls, runner: Any) -> Capabilities:
         return cls(bool(runner.can_interact), bool(runner.can_repl), runner.name)
 
 

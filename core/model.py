@@ -8,6 +8,7 @@ optional keys are left out when empty, exactly as the compiler has always writte
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class TestEntry:
     since: str | None = None  # the release the claim first held upstream
     documented: str | None = None  # the release whose docs first state it
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
             "requires": list(self.requires),
@@ -80,7 +81,7 @@ class TestEntry:
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> TestEntry:
+    def from_json(cls, d: dict[str, Any]) -> TestEntry:
         doc = d.get("doc") or {}
         return cls(
             id=d["id"], api=d.get("api", ""), file=d.get("file"), status=d.get("status", "run"),
@@ -100,7 +101,7 @@ class FeatureSetting:
     enabled: bool
     reason: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"enabled": self.enabled, **({"reason": self.reason} if self.reason is not None else {})}
 
 
@@ -109,7 +110,7 @@ class FeatureDecl:
     """A feature of the spec as the manifest records it, with the profile's setting."""
 
     description: str = ""
-    macros: tuple[dict, ...] = ()  # {name, value, default?}
+    macros: tuple[dict[str, Any], ...] = ()  # {name, value, default?}
     implies: tuple[str, ...] = ()
     probe: str = ""
     probe_output: str = ""
@@ -118,7 +119,7 @@ class FeatureDecl:
     since: str | None = None
     profile: FeatureSetting | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"description": self.description, "macros": [dict(m) for m in self.macros],
                                "implies": list(self.implies), "probe": self.probe, "probe_output": self.probe_output}
         if self.probe_output_tells:
@@ -132,7 +133,7 @@ class FeatureDecl:
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> FeatureDecl:
+    def from_json(cls, d: dict[str, Any]) -> FeatureDecl:
         p = d.get("profile")
         return cls(
             description=d.get("description", ""), macros=tuple(dict(m) for m in d.get("macros", ())),
@@ -149,7 +150,7 @@ class LimitSetting:
     value: int
     reason: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"value": self.value, "reason": self.reason}
 
 
@@ -158,14 +159,14 @@ class LimitDecl:
     """An implementation limit of the spec, its probe, and the profile's declared value."""
 
     description: str = ""
-    macros: tuple[dict, ...] = ()
+    macros: tuple[dict[str, Any], ...] = ()
     requires: tuple[str, ...] = ()
     documented_minimum: int = 0
     measures_up_to: int = 0
     probe: str = ""
     profile: LimitSetting | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"description": self.description, "macros": [dict(m) for m in self.macros],
                                "requires": list(self.requires), "documented_minimum": self.documented_minimum,
                                "measures_up_to": self.measures_up_to, "probe": self.probe}
@@ -174,7 +175,7 @@ class LimitDecl:
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> LimitDecl:
+    def from_json(cls, d: dict[str, Any]) -> LimitDecl:
         p = d.get("profile")
         return cls(
             description=d.get("description", ""), macros=tuple(dict(m) for m in d.get("macros", ())),
@@ -192,20 +193,20 @@ class Expectation:
     issue: str | None = None
     outcome: str = "xfail"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "reason": self.reason, **({"issue": self.issue} if self.issue is not None else {})}
 
     @classmethod
-    def from_json(cls, d: dict) -> Expectation:
+    def from_json(cls, d: dict[str, Any]) -> Expectation:
         return cls(d["reason"], d.get("issue"), d.get("outcome", "xfail"))
 
 
 @dataclass(frozen=True)
 class RunnerSpec:
     name: str
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "options": dict(self.options)}
 
 
@@ -223,10 +224,10 @@ class Manifest:
     description: str = ""
     profile: str = ""  # the profile file it was compiled from
     spec_digest: str = ""
-    expect_firmware: dict | None = None  # a run on other firmware stops before it starts
+    expect_firmware: dict[str, Any] | None = None  # a run on other firmware stops before it starts
     format: int = MANIFEST_FORMAT
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "format": self.format, "module": self.module, "port": self.port, "description": self.description,
             "profile": self.profile, "spec_digest": self.spec_digest, "runner": self.runner.to_json(),
@@ -241,7 +242,7 @@ class Manifest:
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> Manifest:
+    def from_json(cls, d: dict[str, Any]) -> Manifest:
         runner = d["runner"]
         return cls(
             format=d["format"], module=d.get("module", "micropython"), port=d["port"],
@@ -254,7 +255,7 @@ class Manifest:
             expect_firmware=dict(d["expect_firmware"]) if d.get("expect_firmware") else None,
         )
 
-    def with_tests(self, tests) -> Manifest:
+    def with_tests(self, tests: Iterable[TestEntry]) -> Manifest:
         return replace(self, tests=tuple(tests))
 
 
@@ -277,16 +278,16 @@ def read_manifest(path: Path) -> Manifest:
                             "run `mpconform compile`") from None
 
 
-def _dumps(value) -> str:
+def _dumps(value: object) -> str:
     return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=True)
 
 
-def manifest_bytes(manifest: Manifest, memo: dict | None = None) -> bytes:
+def manifest_bytes(manifest: Manifest, memo: dict[tuple[str, str, str, str], str] | None = None) -> bytes:
     """The manifest's committed bytes (`memo`: shared by the ports of one spec)."""
     return manifest_json(manifest.to_json(), {} if memo is None else memo)
 
 
-def manifest_json(doc: dict, memo: dict) -> bytes:
+def manifest_json(doc: dict[str, Any], memo: dict[tuple[str, str, str, str], str]) -> bytes:
     """json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=True) + newline. Python's
     indenting encoder is slow and most test entries are the same for every port, so each
     distinct entry is indented once and the list is joined around them. Within `memo` an
