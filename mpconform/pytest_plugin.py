@@ -27,6 +27,12 @@ def pytest_configure(config):
     manifest = root / "suites" / port / "manifest.json"
     if not manifest.is_file():
         raise pytest.UsageError(f"--mp-port {port}: no {manifest}; run `mpconform compile`")
+    from mpconform.core.model import ManifestError, read_manifest
+
+    try:
+        config._mp_loaded = read_manifest(manifest)  # the one reader: another format is one line
+    except ManifestError as exc:
+        raise pytest.UsageError(f"--mp-port {port}: {exc}") from None
     config._mp_manifest = manifest
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths given: collect the suite instead of the project's own tests.
@@ -50,7 +56,7 @@ class ManifestFile(pytest.File):
         # the tests run from a copy outside the checkout (their current folder is the copy's)
         tmp = tempfile.mkdtemp(prefix="mpconform-pytest-")
         self.config.add_cleanup(lambda: shutil.rmtree(tmp, ignore_errors=True))
-        suite = Suite.load(self.path.parent).snapshot(Path(tmp))
+        suite = Suite(self.path.parent, self.config._mp_loaded).snapshot(Path(tmp))
         for test in suite.tests():
             yield BehaviourItem.from_parent(self, name=test.id, suite=suite, test=test)
 

@@ -60,3 +60,20 @@ def test_a_results_row_without_an_outcome_is_one_line(tmp_path):
     with pytest.raises(ResultsFileError, match=r"r\.json: results\[0\]: needs an 'id' and an 'outcome'"):
         load_document(path)
     assert ResultsDocument.from_json({"port": "unix", "results": []}).summary["pass"] == 0
+
+
+def test_the_pytest_plugin_refuses_another_format_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    for name in ("spec", "ports", "suites"):
+        shutil.copytree(ROOT / name, project / name)
+    manifest = project / "suites" / "unix" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 1}))
+    env = {**os.environ, "MPCONFORM_ROOT": str(project)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp-port", "unix"],
+                          cwd=project, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error
+    assert f"{manifest}: manifest format 1" in done.stderr
