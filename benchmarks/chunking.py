@@ -27,8 +27,8 @@ def main() -> int:
     from mpconform.runners.run.harness import Suite, run_suite
 
     suite = Suite.load(ROOT / "suites" / args.port)
-    options = dict(suite.manifest["runner"]["options"])
-    tests = [t for t in suite.tests() if t["status"] != "skip"]
+    options = dict(suite.manifest.runner.options)
+    tests = [t for t in suite.tests() if t.status != "skip"]
     print(f"{args.port}: {len(tests)} tests per round, {args.rounds} rounds per setting")
     for _ in range(args.rounds):  # interleaved, so machine noise hits every setting alike
         for pair in args.pairs:

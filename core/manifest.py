@@ -8,7 +8,11 @@ profile's statuses in the committed manifest."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
+
+from mpconform.core.model import Expectation, FeatureDecl, LimitDecl, TestEntry
 
 WILDCARD_LINE = "########"  # in expect_regex: any run of lines, as upstream's run-tests.py
 
@@ -24,7 +28,7 @@ class FeatureState:
     source: str  # "profile" or "probe"
     evidence: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -38,7 +42,7 @@ class LimitState:
     evidence: str = ""
     at_least: bool = False  # the probe stopped counting here: the port has this much or more
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def text(self) -> str:
@@ -54,22 +58,23 @@ class Status:
     issue: str = ""
 
 
-def profile_features(manifest_features: dict) -> dict[str, FeatureState]:
+def profile_features(manifest_features: Mapping[str, FeatureDecl]) -> dict[str, FeatureState]:
     """The profile's word on every feature of the spec (unlisted means present, unless it
     needs a feature the profile turns off)."""
     out = {}
     for name, f in manifest_features.items():
-        setting = f.get("profile")
+        setting = f.profile
         if setting is None:
             out[name] = FeatureState(True, PROFILE, "not listed in the profile: present")
-        elif setting["enabled"]:
-            out[name] = FeatureState(True, PROFILE, setting.get("reason") or "enabled in the profile")
+        elif setting.enabled:
+            out[name] = FeatureState(True, PROFILE, setting.reason or "enabled in the profile")
         else:
-            out[name] = FeatureState(False, PROFILE, setting["reason"])
+            out[name] = FeatureState(False, PROFILE, setting.reason or "")
     return close_over_implies(out, manifest_features)
 
 
-def close_over_implies(states: dict[str, FeatureState], manifest_features: dict) -> dict[str, FeatureState]:
+def close_over_implies(states: dict[str, FeatureState],
+                       manifest_features: Mapping[str, FeatureDecl]) -> dict[str, FeatureState]:
     """A feature whose implied feature is absent is absent too (heap_locked needs gc)."""
     out = dict(states)
     changed = True
@@ -78,7 +83,8 @@ def close_over_implies(states: dict[str, FeatureState], manifest_features: dict)
         for name, state in out.items():
             if state.enabled is False:
                 continue
-            missing = [i for i in manifest_features.get(name, {}).get("implies", []) if out.get(i) and out[i].enabled is False]
+            implies = manifest_features[name].implies if name in manifest_features else ()
+            missing = [i for i in implies if out.get(i) and out[i].enabled is False]
             if missing:
                 out[name] = FeatureState(False, state.source, f"needs {', '.join(missing)}, which is absent")
                 changed = True
@@ -86,7 +92,7 @@ def close_over_implies(states: dict[str, FeatureState], manifest_features: dict)
 
 
 def merge_probe(
-    profile: dict[str, FeatureState], answers: dict, manifest_features: dict
+    profile: dict[str, FeatureState], answers: Mapping[str, Any], manifest_features: Mapping[str, FeatureDecl]
 ) -> dict[str, FeatureState]:
     """Features in force with --detect: the probe's answers; where it could not tell, the profile's."""
     out = {}
@@ -101,19 +107,19 @@ def merge_probe(
     return close_over_implies(out, manifest_features)
 
 
-def profile_limits(manifest_limits: dict) -> dict[str, LimitState]:
+def profile_limits(manifest_limits: Mapping[str, LimitDecl]) -> dict[str, LimitState]:
     """The profile's word on every limit of the spec (undeclared means unknown)."""
     out = {}
     for name, lim in manifest_limits.items():
-        setting = lim.get("profile")
-        if setting is None:
+        if lim.profile is None:
             out[name] = LimitState(None, PROFILE, "not declared in the profile (run with --detect to measure it)")
         else:
-            out[name] = LimitState(setting["value"], PROFILE, setting["reason"])
+            out[name] = LimitState(lim.profile.value, PROFILE, lim.profile.reason)
     return out
 
 
-def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bool = True) -> dict[str, LimitState]:
+def merge_probe_limits(profile: dict[str, LimitState], answers: Mapping[str, Any],
+                       detect: bool = True) -> dict[str, LimitState]:
     """Limits in force. With --detect, what the probe measured, else the profile's value.
     Without, the profile's value, else what the probe measured: an undeclared limit is no
     claim to prefer over a measurement. Neither known: unknown (the behaviour runs)."""
@@ -121,7 +127,7 @@ def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bo
     for name, state in profile.items():
         answer = answers.get(name)
         measured = answer is not None and answer.value is not None
-        if measured and (detect or state.value is None):
+        if answer is not None and measured and (detect or state.value is None):
             out[name] = LimitState(answer.value, PROBE, answer.evidence, answer.at_least)
         else:
             why = "not probed" if answer is None else "probe could not tell: " + answer.evidence if not measured else ""
@@ -129,7 +135,7 @@ def merge_probe_limits(profile: dict[str, LimitState], answers: dict, detect: bo
     return out
 
 
-def limit_disagreements(profile: dict[str, LimitState], answers: dict) -> list[str]:
+def limit_disagreements(profile: dict[str, LimitState], answers: Mapping[str, Any]) -> list[str]:
     """One line per limit the profile declares where the port's probe measured otherwise."""
     lines = []
     for name, state in sorted(profile.items()):
@@ -143,7 +149,7 @@ def limit_disagreements(profile: dict[str, LimitState], answers: dict) -> list[s
     return lines
 
 
-def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
+def disagreements(profile: dict[str, FeatureState], answers: Mapping[str, Any]) -> list[str]:
     """One line per feature where the profile and the port's probe differ."""
     lines = []
     for name, state in sorted(profile.items()):
@@ -159,11 +165,11 @@ def disagreements(profile: dict[str, FeatureState], answers: dict) -> list[str]:
 UNRELEASED = "unreleased"  # on upstream's main branch, in no release yet
 
 
-def release_key(release: str) -> tuple:
+def release_key(release: str) -> tuple[float, ...]:
     """v1.22.0 -> (1, 22, 0); `unreleased` sorts after every release, anything unparsable first."""
     if release == UNRELEASED:
         return (float("inf"),)
-    parts = []
+    parts: list[float] = []
     for piece in release.lstrip("v").split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
         if not digits:
@@ -172,43 +178,55 @@ def release_key(release: str) -> tuple:
     return tuple(parts)
 
 
-def decide(
-    test: dict,
-    features: dict[str, FeatureState],
-    expectations: dict,
-    *,
-    can_interact: bool = True,
-    can_repl: bool = True,
-    runner_name: str = "",
-    docs_release: str | None = None,
-    limits: dict[str, LimitState] | None = None,
+@dataclass(frozen=True)
+class Capabilities:
+    """What the runner of a run can do, as its attributes say."""
+
+    can_interact: bool = True  # send input while a program runs
+    can_repl: bool = True  # reach the friendly REPL after the program
+    runner_name: str = ""
+
+    @classmethod
+    def of(cls, runner: Any) -> Capabilities:
+        return cls(bool(runner.can_interact), bool(runner.can_repl), runner.name)
+
+
+def plan(
+    test: TestEntry,
+    features: Mapping[str, FeatureState],
+    limits: Mapping[str, LimitState],
+    capabilities: Capabilities,
+    docs_release: str | None,
+    expectations: Mapping[str, Expectation],
 ) -> Status:
-    """Run, skip (with why) or expect to fail (with why) one behaviour."""
-    missing = [f for f in test.get("requires", []) if f in features and features[f].enabled is False]
+    """Run, skip (with why) or expect to fail (with why) one behaviour: the one decision,
+    made by `run`, by the pytest plugin and by the compiler (for the committed manifest)."""
+    missing = [f for f in test.requires if f in features and features[f].enabled is False]
     if missing:
         return Status("skip", "; ".join(f"feature {f} absent: {features[f].evidence}" for f in missing))
-    short = short_limits(test, limits or {})
+    short = short_limits(test, limits)
     if short:
         return Status("skip", "; ".join(short))
-    if test.get("interact") and not can_interact:
-        return Status("skip", f"sends input while it runs, which the {runner_name or 'this'} runner cannot do")
-    if test.get("repl") and not can_repl:
-        return Status("skip", f"types at the friendly REPL after the program, which the {runner_name or 'this'} "
+    runner = capabilities.runner_name or "this"
+    if test.interact and not capabilities.can_interact:
+        return Status("skip", f"sends input while it runs, which the {runner} runner cannot do")
+    if test.repl and not capabilities.can_repl:
+        return Status("skip", f"types at the friendly REPL after the program, which the {runner} "
                               "runner never reaches (it runs programs, not a prompt)")
     # The docs' own release when history records it, else the release the claim first held.
-    since = test.get("documented") or test.get("since")
+    since = test.documented or test.since
     if docs_release and since and release_key(since) > release_key(docs_release):
         return Status("skip", f"documented from {release_text(since)}, after the docs of {docs_release} this run checks")
-    exp = expectations.get(test["id"])
+    exp = expectations.get(test.id)
     if exp:
-        return Status("xfail", exp["reason"], exp.get("issue", ""))
+        return Status("xfail", exp.reason, exp.issue or "")
     return Status("run")
 
 
-def short_limits(test: dict, limits: dict[str, LimitState]) -> list[str]:
+def short_limits(test: TestEntry, limits: Mapping[str, LimitState]) -> list[str]:
     """Why the port has too little of a limit the behaviour needs (a known value below the need)."""
     out = []
-    for name, need in sorted((test.get("needs") or {}).items()):
+    for name, need in sorted(test.needs.items()):
         state = limits.get(name)
         if state is not None and state.value is not None and state.value < need:
             said = "measured" if state.source == PROBE else "declared"
@@ -220,19 +238,20 @@ def release_text(release: str) -> str:
     return "upstream's main branch, in no release yet" if release == UNRELEASED else release
 
 
-def _macros(feature: dict) -> str:
-    return ", ".join(f"{m['name']}={m['value']}" for m in feature.get("macros", []))
+def _macros(feature: FeatureDecl) -> str:
+    return ", ".join(f"{m['name']}={m['value']}" for m in feature.macros)
 
 
-def explain_requirements(test: dict, features: dict[str, FeatureState], manifest_features: dict,
-                         limits: dict[str, LimitState] | None = None) -> str:
+def explain_requirements(test: TestEntry, features: Mapping[str, FeatureState],
+                         manifest_features: Mapping[str, FeatureDecl],
+                         limits: Mapping[str, LimitState] | None = None) -> str:
     """Why a failure may be a configuration or version gap: what the behaviour needs, with
     each feature's macros and first release, and the release its claim first held."""
     parts = []
-    for name in test.get("requires", []):
-        info = manifest_features.get(name, {})
+    for name in test.requires:
+        info = manifest_features.get(name) or FeatureDecl()
         text = name
-        extra = [x for x in (_macros(info), f"since {release_text(info['since'])}" if info.get("since") else "") if x]
+        extra = [x for x in (_macros(info), f"since {release_text(info.since)}" if info.since else "") if x]
         if extra:
             text += f" ({'; '.join(extra)})"
         state = features.get(name)
@@ -242,19 +261,18 @@ def explain_requirements(test: dict, features: dict[str, FeatureState], manifest
     lines = []
     if parts:
         lines.append("needs: " + ", ".join(parts))
-    needs = test.get("needs") or {}
-    if needs:
+    if test.needs:
         limits = limits or {}
         said = [f"{n} >= {v} [{limits[n].text() if n in limits else 'unknown'}"
                 f"{': ' + limits[n].source if n in limits and limits[n].value is not None else ''}]"
-                for n, v in sorted(needs.items())]
+                for n, v in sorted(test.needs.items())]
         lines.append("leans on: " + ", ".join(said))
     # The behaviour's own release, when later than every feature's (those are named above).
-    since = test.get("since")
-    feature_releases = [manifest_features.get(n, {}).get("since") for n in test.get("requires", [])]
+    since = test.since
+    feature_releases = [manifest_features[n].since for n in test.requires if n in manifest_features]
     latest = max((r for r in feature_releases if r), key=release_key, default=None)
     if since and (latest is None or release_key(since) > release_key(latest)):
         lines.append(f"holds upstream since {release_text(since)}: a port built from older sources differs here")
-    if test.get("documented"):
-        lines.append(f"documented upstream since {release_text(test['documented'])}")
+    if test.documented:
+        lines.append(f"documented upstream since {release_text(test.documented)}")
     return "\n".join(lines)

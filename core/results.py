@@ -7,25 +7,49 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mpconform.core.atomicfile import write_atomic
 from mpconform.core.errors import MpconformError
 from mpconform.core.inputfile import InputFileError, load_json
+from mpconform.core.manifest import FeatureState, LimitState
 
 OUTCOMES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "crash", "error")
 UNEXPECTED = frozenset({"fail", "xpass", "timeout", "crash", "error"})
 RESULTS_FORMAT = 1
 
 
-@dataclass
-class Result:
+@dataclass(frozen=True)
+class RunResult:
+    """One behaviour's outcome in a run; `detail` is empty only for a pass."""
+
     id: str
     api: str
     outcome: str
     duration_s: float
     detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "api": self.api, "outcome": self.outcome, "duration_s": self.duration_s,
+                "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RunResult:
+        """A result as written; ValueError when a field is not what it must be. A duration
+        that is not a finite number reads as 0 (strict JSON has no NaN or Infinity)."""
+        if not isinstance(d, dict) or d.get("outcome") not in OUTCOMES or not isinstance(d.get("id"), str):
+            raise ValueError(f"needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
+        try:
+            duration = float(d.get("duration_s") or 0.0)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError("'duration_s' is not a number") from None
+        return cls(d["id"], str(d.get("api") or ""), d["outcome"], duration if math.isfinite(duration) else 0.0,
+                   str(d.get("detail") or ""))
+
+
+Result = RunResult  # the name the runners have always used
 
 
 def summarize(results: list[Result]) -> dict[str, int]:
@@ -46,20 +70,102 @@ def breakdown_line(summary: dict[str, int]) -> str:
     return ", ".join(f"{summary[o]} {o}" for o in OUTCOMES if summary[o])
 
 
-def document(port: str, implementation: dict, results: list[Result], interrupted: bool = False) -> dict:
-    doc = {
-        "format": RESULTS_FORMAT,
-        "port": port,
-        "implementation": implementation,
-        "results": [asdict(r) for r in results],
-        "summary": summarize(results),
-    }
-    if interrupted:
-        doc["interrupted"] = True
-    return doc
+@dataclass(frozen=True)
+class ResultsDocument:
+    """What `mpconform run --json` writes: the port, what it is, every result, and what the
+    run went by (features, limits, docs release), with the run's provenance."""
+
+    port: str
+    implementation: dict[str, Any]
+    results: tuple[RunResult, ...]
+    interrupted: bool = False  # stopped early (a signal, or a runner that failed mid-run)
+    features: dict[str, FeatureState] | None = None  # None: not recorded (a results file from elsewhere)
+    feature_notes: tuple[str, ...] = ()
+    limits: dict[str, LimitState] = field(default_factory=dict)
+    detect: bool | None = None
+    docs_release: str | None = None
+    firmware: dict[str, Any] | None = None  # what the run measured, for --resume
+    provenance: dict[str, Any] | None = None
+    format: int = RESULTS_FORMAT
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(list(self.results))
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "format": self.format,
+            "port": self.port,
+            "implementation": self.implementation,
+            "results": [r.to_json() for r in self.results],
+            "summary": self.summary,
+        }
+        if self.interrupted:
+            doc["interrupted"] = True
+        if self.features is not None:
+            doc["features"] = {name: st.to_json() for name, st in sorted(self.features.items())}
+            doc["feature_notes"] = list(self.feature_notes)
+        if self.limits:
+            doc["limits"] = {name: st.to_json() for name, st in sorted(self.limits.items())}
+        if self.detect is not None:
+            doc["detect"] = self.detect
+        if self.docs_release:
+            doc["docs_release"] = self.docs_release
+        if self.firmware:
+            doc["firmware"] = self.firmware
+        if self.provenance is not None:
+            doc["provenance"] = self.provenance
+        return doc
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], where: str = "results") -> ResultsDocument:
+        """The document as written; ResultsFileError naming `where` and the field when a
+        field readers rely on is missing or wrong."""
+        if not isinstance(d, dict) or not isinstance(d.get("port"), str) or not isinstance(d.get("results"), list):
+            raise ResultsFileError(f"{where}: not an mpconform results file (needs 'port' and 'results'; "
+                                   "see `mpconform run --json`)")
+        if d.get("format", RESULTS_FORMAT) != RESULTS_FORMAT:
+            raise ResultsFileError(f"{where}: results format {d['format']!r}, but this mpconform reads format "
+                                   f"{RESULTS_FORMAT} only (written by another version of mpconform?)")
+        results = []
+        for i, r in enumerate(d["results"]):
+            try:
+                results.append(RunResult.from_json(r))
+            except ValueError as exc:
+                raise ResultsFileError(f"{where}: results[{i}]: {exc}") from None
+        features = d.get("features")
+        limits = d.get("limits")
+        return cls(
+            port=d["port"],
+            implementation=d["implementation"] if isinstance(d.get("implementation"), dict) else {},
+            results=tuple(results),
+            interrupted=bool(d.get("interrupted")),
+            features={n: _feature_state(f) for n, f in features.items() if isinstance(f, dict)}
+            if isinstance(features, dict) else None,
+            feature_notes=tuple(str(n) for n in d.get("feature_notes") or () if isinstance(n, str)),
+            limits={n: _limit_state(v) for n, v in limits.items() if isinstance(v, dict)}
+            if isinstance(limits, dict) else {},
+            detect=d.get("detect") if isinstance(d.get("detect"), bool) else None,
+            docs_release=d.get("docs_release") if isinstance(d.get("docs_release"), str) else None,
+            firmware=d["firmware"] if isinstance(d.get("firmware"), dict) else None,
+            provenance=d["provenance"] if isinstance(d.get("provenance"), dict) else None,
+            format=d.get("format", RESULTS_FORMAT),
+        )
 
 
-def _finite(value):
+def _feature_state(f: dict[str, Any]) -> FeatureState:
+    enabled = f.get("enabled")
+    return FeatureState(enabled if isinstance(enabled, bool) else None, str(f.get("source", "")),
+                        str(f.get("evidence", "")))
+
+
+def _limit_state(v: dict[str, Any]) -> LimitState:
+    value = v.get("value")
+    return LimitState(value if isinstance(value, int) and not isinstance(value, bool) else None,
+                      str(v.get("source", "")), str(v.get("evidence", "")), bool(v.get("at_least")))
+
+
+def _finite(value: Any) -> Any:
     """Strict JSON (node, browsers) has no NaN or Infinity: a duration that is not a
     number is written as 0."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -71,39 +177,31 @@ def _finite(value):
     return value
 
 
-def to_json(doc: dict, indent: int | None = 1) -> str:
+def to_json(doc: dict[str, Any], indent: int | None = 1) -> str:
     return json.dumps(_finite(doc), indent=indent, allow_nan=False)
 
 
-def write_json(path: Path, doc: dict) -> None:
-    write_atomic(path, to_json(doc) + "\n")
+def write_json(path: Path, doc: ResultsDocument) -> None:
+    write_atomic(path, to_json(doc.to_json()) + "\n")
 
 
 class ResultsFileError(MpconformError):
     """A results file that cannot be read or is not in this format; the message names the file."""
 
 
-def load_document(path: Path) -> dict:
+def load_document(path: Path) -> ResultsDocument:
     """A results document written by `mpconform run --json`, checked for the fields readers rely on."""
     try:
-        doc = load_json(path)
+        data = load_json(path)
     except InputFileError as exc:
         raise ResultsFileError(str(exc)) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("port"), str) or not isinstance(doc.get("results"), list):
-        raise ResultsFileError(f"{path}: not an mpconform results file (needs 'port' and 'results'; see `mpconform run --json`)")
-    if doc.get("format", RESULTS_FORMAT) != RESULTS_FORMAT:
-        raise ResultsFileError(f"{path}: results format {doc['format']!r}, but this mpconform reads format "
-                               f"{RESULTS_FORMAT} only (written by another version of mpconform?)")
-    for i, r in enumerate(doc["results"]):
-        if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or not isinstance(r.get("id"), str):
-            raise ResultsFileError(f"{path}: results[{i}]: needs an 'id' and an 'outcome' among {', '.join(OUTCOMES)}")
-    return doc
+    return ResultsDocument.from_json(data, str(path))  # type: ignore[arg-type]  # from_json checks it is a dict
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def flat_properties(prov: dict, prefix: str = "provenance") -> list[tuple[str, str]]:
+def flat_properties(prov: dict[str, Any], prefix: str = "provenance") -> list[tuple[str, str]]:
     """The provenance as JUnit <property> name/value pairs."""
     out = []
     for key, value in prov.items():
@@ -123,7 +221,9 @@ def _xml_safe(text: str) -> str:
     return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def write_junit(path: Path, doc: dict) -> None:
+def write_junit(path: Path, document: ResultsDocument) -> None:
+    """The same document as JUnit XML (for CI dashboards)."""
+    doc = document.to_json()
     summary = doc["summary"]
     suite = ET.Element(
         "testsuite",
@@ -157,17 +257,17 @@ def write_junit(path: Path, doc: dict) -> None:
 class ResultLog:
     """Appends one JSON line per result as it happens; the first line is the run header."""
 
-    def __init__(self, path: Path, header: dict):
+    def __init__(self, path: Path, header: dict[str, Any]):
         self.path = Path(path)
         self._fh = self.path.open("w", encoding="utf-8")
         self._write({"header": header})
 
-    def _write(self, obj: dict) -> None:
+    def _write(self, obj: dict[str, Any]) -> None:
         self._fh.write(to_json(obj, indent=None) + "\n")
         self._fh.flush()
 
-    def add(self, result: Result) -> None:
-        self._write(asdict(result))
+    def add(self, result: RunResult) -> None:
+        self._write(result.to_json())
 
     def close(self) -> None:
         self._fh.close()

@@ -8,21 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpconform.core.errors import SourceError, SourceErrors, UnknownPort
-from mpconform.core.manifest import PROFILE, FeatureState, LimitState, Status, decide
+from mpconform.core.manifest import PROFILE, Capabilities, FeatureState, LimitState, Status, plan
+from mpconform.core.model import Expectation, InteractStep, TestEntry
 from mpconform.core.wholematch import Validator
 from mpconform.generator.spec import Behaviour, Spec
 from mpconform.generator.yamlsource import load_yaml
 
 
-def behaviour_entry(behaviour: Behaviour) -> dict:
+def behaviour_entry(behaviour: Behaviour) -> TestEntry:
     """The fields of a behaviour that decide its status (as the manifest records them)."""
-    return {
-        "id": behaviour.id,
-        "requires": list(behaviour.requires),
-        "interact": [{"after": a, "send": s} for a, s in behaviour.interact],
-        **({"needs": dict(behaviour.needs)} if behaviour.needs else {}),
-        **({"repl": list(behaviour.repl)} if behaviour.repl else {}),
-    }
+    return TestEntry(
+        id=behaviour.id,
+        requires=tuple(behaviour.requires),
+        interact=tuple(InteractStep(a, s) for a, s in behaviour.interact),
+        needs=dict(behaviour.needs),
+        repl=tuple(behaviour.repl),
+    )
 
 
 @dataclass
@@ -51,11 +52,14 @@ class Profile:
     def status(self, behaviour: Behaviour, states: dict[str, FeatureState] | None = None) -> Status:
         """The behaviour's status on this port (`states`: feature_states(), when the caller
         asks for many behaviours)."""
-        return decide(
+        # the compiler shows the profile's word alone: a runner able to do everything, all docs
+        return plan(
             behaviour_entry(behaviour),
             self.feature_states() if states is None else states,
-            self.expectations,
-            limits=self.limit_states(),
+            self.limit_states(),
+            Capabilities(),
+            None,
+            {b: Expectation.from_json(e) for b, e in self.expectations.items()},
         )
 
 

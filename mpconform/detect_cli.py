@@ -30,10 +30,10 @@ def _cmd_detect(args) -> int:
         report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
     if "probe_error" in report.identity and not any(a.enabled is not None for a in report.features.values()):
         raise RunnerError(f"port {target.port} did not run the probe: {report.identity['probe_error']}")
-    limit_names = set(suite.manifest.get("limits", {}))
+    limit_names = set(suite.manifest.limits)
     limits = {n: a for n, a in report.features.items() if n in limit_names}
     report.features = {n: a for n, a in report.features.items() if n not in limit_names}
-    profile = profile_features(suite.manifest.get("features", {}))
+    profile = profile_features(suite.manifest.features)
     notes = disagreements(profile, report.features)
     if args.json:
         doc = {

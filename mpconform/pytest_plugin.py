@@ -31,6 +31,12 @@ def pytest_configure(config):
     manifest = root / "suites" / port / "manifest.json"
     if not manifest.is_file():
         raise pytest.UsageError(f"--mp-port {port}: no {manifest}; run `mpconform compile`")
+    from mpconform.core.model import ManifestError, read_manifest
+
+    try:
+        config._mp_loaded = read_manifest(manifest)  # the one reader: another format is one line
+    except ManifestError as exc:
+        raise pytest.UsageError(f"--mp-port {port}: {exc}") from None
     config._mp_manifest = manifest
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths given: collect the suite instead of the project's own tests.
@@ -54,9 +60,9 @@ class ManifestFile(pytest.File):
         # the tests run from a copy outside the checkout (their current folder is the copy's)
         tmp = tempfile.mkdtemp(prefix="mpconform-pytest-")
         self.config.add_cleanup(lambda: shutil.rmtree(tmp, ignore_errors=True))
-        suite = Suite.load(self.path.parent).snapshot(Path(tmp))
+        suite = Suite(self.path.parent, self.config._mp_loaded).snapshot(Path(tmp))
         for test in suite.tests():
-            yield BehaviourItem.from_parent(self, name=test["id"], suite=suite, test=test)
+            yield BehaviourItem.from_parent(self, name=test.id, suite=suite, test=test)
 
 
 class BehaviourItem(pytest.Item):
@@ -67,58 +73,59 @@ class BehaviourItem(pytest.Item):
         super().__init__(**kwargs)
         self.suite = suite
         self.test = test
-        self.add_marker(pytest.mark.mp_api(test["api"]))
-        self.user_properties.append(("doc", f"{test['doc']['section']}: {test['doc']['quote']}"))
+        self.add_marker(pytest.mark.mp_api(test.api))
+        self.user_properties.append(("doc", f"{test.doc.section}: {test.doc.quote}"))
 
     def _runner(self):
-        """One runner per session and suite, closed when the session ends."""
+        """One runner per session and suite, closed when the session ends. Opening it runs
+        the probe as `mpconform run` does, and the suite goes by the same features and
+        limits in force (the profile's, and measured limits the profile leaves open)."""
         config = self.config
         cache = config.__dict__.setdefault("_mp_runners", {})
         key = str(self.suite.directory)
         if key not in cache:
-            from mpconform.runners.run.session import make_runner
+            import tempfile
+
+            from mpconform.runners.run.probe import run_probe
+            from mpconform.runners.run.session import decide_features, make_runner
 
             runner = make_runner(self.suite, overrides(config.option, PYTEST_OPTIONS, prefix=PREFIX))
-            runner.open()
             config.add_cleanup(runner.close)
+            runner.open()
+            with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
+                report = run_probe(runner, Path(tmp), self.suite.feature_probes(), self._timeout())
+            decision = decide_features(self.suite, report.features, detect=False)
+            self.suite.features_in_force, self.suite.limits_in_force = decision.states, decision.limits
             cache[key] = runner
         return cache[key]
+
+    def _timeout(self) -> float:
+        return self.suite.timeout_s(self.config.getoption("--mp-timeout"))
 
     def runtest(self):
         from mpconform.runners.run.harness import run_one
 
-        if self.test["status"] == "skip":
-            pytest.skip(self.test["reason"])
         runner = self._runner()
-        test = self._decided_for(runner)
-        if test["status"] == "skip":
-            pytest.skip(test["reason"])
-        timeout = self.suite.timeout_s(self.config.getoption("--mp-timeout"))
-        result = run_one(self.suite, test, runner, timeout)
+        test = self.suite.plan(self.test, runner)  # the one decision `mpconform run` makes
+        if test.status == "skip":
+            pytest.skip(test.reason)
+        result = run_one(self.suite, test, runner, self._timeout())
         self.user_properties.append(("outcome", result.outcome))
+        if result.outcome == "skip":
+            pytest.skip(result.detail)
         if result.outcome == "xfail":
             pytest.xfail(result.detail)
         if result.outcome != "pass":
             raise BehaviourFailure(result)
 
-    def _decided_for(self, runner) -> dict:
-        """The status as `mpconform run` decides it: the compiled one knows the profile, not
-        what this runner can do (send input while a test runs, reach the friendly REPL)."""
-        from mpconform.core.manifest import close_over_implies, profile_features
-
-        manifest_features = self.suite.manifest.get("features", {})
-        states = close_over_implies(profile_features(manifest_features), manifest_features)
-        return self.suite.decided([self.test], states, can_interact=runner.can_interact, can_repl=runner.can_repl,
-                                  runner_name=runner.name)[0]
-
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, BehaviourFailure):
             r = excinfo.value.result
-            return f"{r.outcome}: {self.test['id']} ({self.test['source']})\n{r.detail}"
+            return f"{r.outcome}: {self.test.id} ({self.test.source})\n{r.detail}"
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, f"{self.suite.port}::{self.test['id']}"
+        return self.path, None, f"{self.suite.port}::{self.test.id}"
 
 
 class BehaviourFailure(Exception):

@@ -84,8 +84,8 @@ def _cmd_bringup(args) -> int:
 
         args.port = None
         target = resolve(args)
-        if target.port != doc.get("port"):
-            raise UsageError(f"{args.results}: results of port '{doc.get('port')}', but --profile {args.profile} "
+        if target.port != doc.port:
+            raise UsageError(f"{args.results}: results of port '{doc.port}', but --profile {args.profile} "
                              f"is port '{target.port}'")
         port_dir = port_dir or target.profile_path.parent  # `scaffold` writes port.yaml beside the sources
     todo = todo_list(args.root, doc, port_dir)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mpconform.core.errors import MpconformError, SourceError, SourceErrors, UnknownPort
+from mpconform.core.errors import SourceError, SourceErrors, UnknownPort
+from mpconform.core.manifest import FeatureState
+from mpconform.core.results import ResultsDocument, RunResult
 from mpconform.generator.profiles import load_profile
 from mpconform.generator.scaffold import load_hooks, load_sources
 from mpconform.generator.spec import Spec, load_spec
@@ -18,22 +20,15 @@ from mpconform.reports.port_tree import PortTree
 TODO_OUTCOMES = ("fail", "skip", "xfail", "timeout", "crash", "error")
 
 
-class BringupError(MpconformError):
-    pass
-
-
-def todo_list(root: Path, doc: dict, port_dir: Path | None = None) -> dict:
-    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list) or "port" not in doc:
-        raise BringupError("not a results file (needs 'port' and a 'results' list)")
+def todo_list(root: Path, doc: ResultsDocument, port_dir: Path | None = None) -> dict:
     spec = load_spec(root)
-    port = doc["port"]
+    port = doc.port
     # What the run went by (its profile, or the probe with --detect), as the results record it;
     # an older results file without it falls back to the port's profile in this project.
-    recorded = doc.get("features")
+    recorded = doc.features or {}
     disabled: dict[str, str] = {}
-    if isinstance(recorded, dict) and recorded:
-        disabled = {name: str(f.get("evidence", "")) for name, f in recorded.items()
-                    if isinstance(f, dict) and f.get("enabled") is False}
+    if recorded:
+        disabled = {name: f.evidence for name, f in recorded.items() if f.enabled is False}
     else:
         try:
             disabled = load_profile(root, port, spec).disabled
@@ -46,16 +41,16 @@ def todo_list(root: Path, doc: dict, port_dir: Path | None = None) -> dict:
     roles = load_hooks()
     by_api: dict[str, list[dict]] = {}
     unknown = []
-    for r in doc["results"]:
-        if not isinstance(r, dict) or r.get("outcome") not in TODO_OUTCOMES:
+    for r in doc.results:
+        if r.outcome not in TODO_OUTCOMES:
             continue
-        b = behaviours.get(r.get("id"))
+        b = behaviours.get(r.id)
         if b is None:
-            unknown.append(str(r.get("id")))
+            unknown.append(r.id)
             continue
-        if r["outcome"] == "skip" and not any(f in disabled for f in b.requires):
+        if r.outcome == "skip" and not any(f in disabled for f in b.requires):
             continue  # skipped for the runner (no prompt, no input) or the docs release: nothing to build
-        by_api.setdefault(b.api, []).append({"id": b.id, "outcome": r["outcome"], "requires": list(b.requires)})
+        by_api.setdefault(b.api, []).append({"id": b.id, "outcome": r.outcome, "requires": list(b.requires)})
     apis = []
     for api in spec.apis:
         failing = by_api.get(api.name)
@@ -90,15 +85,14 @@ def todo_list(root: Path, doc: dict, port_dir: Path | None = None) -> dict:
         apis.append({"api": api.name, "outcomes": outcomes, "behaviours": [i["id"] for i in failing],
                      "features": features, "hooks": hooks})
     return {"port": port, "port_dir": str(port_dir) if port_dir else None, "apis": apis,
-            "macros": macro_status(spec, recorded if isinstance(recorded, dict) else {}, tree, roles,
-                                   _features_seen_working(doc["results"], behaviours)),
+            "macros": macro_status(spec, recorded, tree, roles, _features_seen_working(doc.results, behaviours)),
             "unknown_behaviours": unknown}
 
 
-def _disabled_by(recorded: object, feature: str) -> str:
+def _disabled_by(recorded: dict[str, FeatureState], feature: str) -> str:
     """What turned a feature off for the run: its profile, or the probe (run --detect)."""
-    entry = recorded.get(feature) if isinstance(recorded, dict) else None
-    return "probe" if isinstance(entry, dict) and entry.get("source") == "probe" else "profile"
+    entry = recorded.get(feature)
+    return "probe" if entry is not None and entry.source == "probe" else "profile"
 
 
 def _hook(tree: PortTree | None, roles: dict, hook: str) -> tuple[str, str]:
@@ -108,13 +102,12 @@ def _hook(tree: PortTree | None, roles: dict, hook: str) -> tuple[str, str]:
     return tree.hook(hook, role.get("also", []), role.get("source"))
 
 
-def _features_seen_working(results: list, behaviours: dict) -> set[str]:
+def _features_seen_working(results: tuple[RunResult, ...], behaviours: dict) -> set[str]:
     """Features a passing behaviour needs: present in the build whatever its files look like."""
-    return {f for r in results if isinstance(r, dict) and r.get("outcome") == "pass" and r.get("id") in behaviours
-            for f in behaviours[r["id"]].requires}
+    return {f for r in results if r.outcome == "pass" and r.id in behaviours for f in behaviours[r.id].requires}
 
 
-def macro_status(spec: Spec, recorded: dict, tree: PortTree | None, roles: dict,
+def macro_status(spec: Spec, recorded: dict[str, FeatureState], tree: PortTree | None, roles: dict,
                  working: set[str] = frozenset()) -> list[dict]:
     """Every config macro of the spec, once: its state in the port's config, what the run's probe
     found of the features it belongs to, and what is missing when it is on but neither found by the
@@ -130,14 +123,13 @@ def macro_status(spec: Spec, recorded: dict, tree: PortTree | None, roles: dict,
         wanted = str(macro["value"])
         config = tree.config(name, wanted, str(macro.get("default", ""))) if tree else \
             {"state": "unknown", "value": None, "where": "no port folder (--port-dir)"}
-        probed = [recorded[f.name] for f, _ in pairs
-                  if isinstance(recorded.get(f.name), dict) and recorded[f.name].get("source") == "probe"]
+        probed = [recorded[f.name] for f, _ in pairs if f.name in recorded and recorded[f.name].source == "probe"]
         if not probed:
             probe, evidence = "not probed", "run `mpconform run --detect` for the probe's view"
         else:
-            hit = next((p for p in probed if p.get("enabled") is True), None)
+            hit = next((p for p in probed if p.enabled is True), None)
             probe = "found" if hit else "absent"
-            evidence = str((hit or probed[0]).get("evidence", ""))
+            evidence = (hit or probed[0]).evidence
         files = [{"file": path, "compiled": tree.compiles(path) if tree else None} for path in sources.get(name, [])]
         missing: list[dict] = []
         if config["state"] == "on" and probe != "found" and not any(f.name in working for f, _ in pairs):

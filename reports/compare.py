@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.core.results import UNEXPECTED, load_document
+from mpconform.core.results import UNEXPECTED, ResultsDocument, load_document
 
 DETAIL_CHARS = 200
 
@@ -51,21 +51,22 @@ def _short(text: str) -> str:
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
 
 
-def compare_documents(old: dict, new: dict, old_path: str = "old", new_path: str = "new") -> Comparison:
-    old_results = {r["id"]: r for r in old["results"]}
-    new_results = {r["id"]: r for r in new["results"]}
-    cmp = Comparison(old_path, new_path, old["port"], new["port"])
+def compare_documents(old: ResultsDocument, new: ResultsDocument, old_path: str = "old",
+                      new_path: str = "new") -> Comparison:
+    old_results = {r.id: r for r in old.results}
+    new_results = {r.id: r for r in new.results}
+    cmp = Comparison(old_path, new_path, old.port, new.port)
     for bid, r in new_results.items():
         before = old_results.get(bid)
         if before is None:
             cmp.added.append(bid)
-            if r["outcome"] in UNEXPECTED:
-                cmp.regressions.append(Change(bid, "absent", r["outcome"], _short(r.get("detail", ""))))
+            if r.outcome in UNEXPECTED:
+                cmp.regressions.append(Change(bid, "absent", r.outcome, _short(r.detail)))
             continue
-        a, b = before["outcome"], r["outcome"]
+        a, b = before.outcome, r.outcome
         if a == b:
             continue
-        change = Change(bid, a, b, _short(r.get("detail", "")))
+        change = Change(bid, a, b, _short(r.detail))
         if b in UNEXPECTED and a not in UNEXPECTED:
             cmp.regressions.append(change)
         elif a in UNEXPECTED and b not in UNEXPECTED:

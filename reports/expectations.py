@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from mpconform.core.errors import MpconformError
-from mpconform.core.results import ResultsFileError, load_document
+from mpconform.core.results import ResultsDocument, ResultsFileError, load_document
 from mpconform.generator.compiler import build
 
 # Outcomes that mean the behaviour fails on this port; recorded as expected failures.
@@ -54,19 +54,19 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_results(path: Path, port: str) -> dict:
+def read_results(path: Path, port: str) -> ResultsDocument:
     try:
         doc = load_document(path)
     except ResultsFileError as exc:
         raise ExpectationsError(str(exc)) from None
-    if doc.get("port") != port:
-        raise ExpectationsError(f"{path}: results are for port '{doc.get('port')}', not '{port}'")
-    if doc.get("interrupted"):
+    if doc.port != port:
+        raise ExpectationsError(f"{path}: results are for port '{doc.port}', not '{port}'")
+    if doc.interrupted:
         raise ExpectationsError(f"{path}: the run was interrupted; rerun it to completion before updating expectations")
     return doc
 
 
-def update_profile_text(text: str, results: dict, source: str) -> tuple[str, Changes]:
+def update_profile_text(text: str, results: ResultsDocument, source: str) -> tuple[str, Changes]:
     """The profile's YAML text with its expectations brought in line with `results`."""
     yaml = _yaml()
     data = yaml.load(text)
@@ -74,8 +74,8 @@ def update_profile_text(text: str, results: dict, source: str) -> tuple[str, Cha
     if expectations is None:
         expectations = CommentedMap()
     changes = Changes()
-    for r in results["results"]:
-        bid, outcome = r["id"], r["outcome"]
+    for r in results.results:
+        bid, outcome = r.id, r.outcome
         if outcome == "xfail":
             changes.kept.append(bid)
         elif outcome in ("xpass", "pass") and bid in expectations:
@@ -84,7 +84,7 @@ def update_profile_text(text: str, results: dict, source: str) -> tuple[str, Cha
         elif outcome in FAILING and bid not in expectations:
             entry = CommentedMap()
             entry["outcome"] = "xfail"
-            entry["reason"] = placeholder_reason(outcome, r.get("detail", ""), source)
+            entry["reason"] = placeholder_reason(outcome, r.detail, source)
             expectations[bid] = entry
             changes.added.append(bid)
         # skip: the profile already explains it; error: the runner lost the port, nothing is known.

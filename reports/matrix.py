@@ -142,11 +142,10 @@ def load_run(path: Path) -> PortRun:
     except ResultsFileError as exc:
         raise ReportError(str(exc)) from None
     outcomes, order = {}, []
-    for r in doc["results"]:
-        outcomes[r["id"]] = (r["outcome"], str(r.get("detail", "")))
-        order.append((r["id"], str(r.get("api") or r["id"].split(".")[0])))
-    implementation = doc.get("implementation") if isinstance(doc.get("implementation"), dict) else {}
-    return PortRun(doc["port"], str(path), implementation, outcomes, order, bool(doc.get("interrupted")))
+    for r in doc.results:
+        outcomes[r.id] = (r.outcome, r.detail)
+        order.append((r.id, r.api or r.id.split(".")[0]))
+    return PortRun(doc.port, str(path), doc.implementation, outcomes, order, doc.interrupted)
 
 
 def build_matrix(paths: list[Path]) -> Matrix:
@@ -185,9 +184,9 @@ def mark_baselines(matrix: Matrix, paths: list[Path]) -> None:
             old = load_document(path)
         except ResultsFileError as exc:
             raise ReportError(str(exc)) from None
-        if old["port"] not in columns:
-            raise ReportError(f"{path}: baseline of port '{old['port']}', which none of the results files is")
-        column = columns[old["port"]]
+        if old.port not in columns:
+            raise ReportError(f"{path}: baseline of port '{old.port}', which none of the results files is")
+        column = columns[old.port]
         new = load_document(Path(matrix.ports[column].source))
         cmp = compare_documents(old, new, str(path), matrix.ports[column].source)
         for mark, changes in (("regression", cmp.regressions), ("fix", cmp.fixes)):

@@ -1,27 +1,40 @@
-"""Build small throwaway suites in the manifest format, for runner and harness tests."""
+"""Build small throwaway suites through the manifest model, for runner and harness tests."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from mpconform.core.model import (
+    DocCitation,
+    Expectation,
+    FeatureDecl,
+    FeatureSetting,
+    Manifest,
+    RunnerSpec,
+    TestEntry,
+    write_manifest,
+)
 
 
 def make_suite(directory: Path, tests: list[dict], runner_options: dict | None = None, port: str = "scratch") -> Path:
-    """tests: dicts with id, program, expect (lines) and optionally status, reason, match."""
+    """tests: dicts with id, program, expect (lines) and optionally match, timeout_s,
+    `absent` ({feature: why}: it requires features the profile turns off, so the run
+    skips it) and `xfail` (why: an expectation of the profile)."""
     directory.mkdir(parents=True, exist_ok=True)
-    entries = []
+    entries, features, expectations = [], {}, {}
     for t in tests:
-        status = t.get("status", "run")
-        entry = {
-            "id": t["id"], "api": t["id"].split(".")[0], "status": status, "reason": t.get("reason", ""),
-            "issue": "", "match": t.get("match", "exact"), "requires": [], "doc": {"section": "s", "quote": "q"},
-            "source": "test", "timeout_s": t.get("timeout_s"), "file": None,
-        }
-        if status != "skip":
-            entry["file"] = f"{t['id']}.py"
-            (directory / entry["file"]).write_text(t["program"])
-            (directory / (entry["file"] + ".exp")).write_text("".join(line + "\n" for line in t["expect"]))
+        for name, why in t.get("absent", {}).items():
+            features[name] = FeatureDecl(description=name, probe="", profile=FeatureSetting(False, why))
+        if t.get("xfail"):
+            expectations[t["id"]] = Expectation(t["xfail"])
+        entry = TestEntry(
+            id=t["id"], api=t["id"].split(".")[0], file=f"{t['id']}.py", match=t.get("match", "exact"),
+            requires=tuple(t.get("absent", ())), doc=DocCitation("s", "q"), source="test", timeout_s=t.get("timeout_s"),
+        )
+        (directory / entry.file).write_text(t["program"])
+        (directory / (entry.file + ".exp")).write_text("".join(line + "\n" for line in t["expect"]))
         entries.append(entry)
-    manifest = {"format": 1, "port": port, "runner": {"name": "unix", "options": runner_options or {}}, "tests": entries}
-    (directory / "manifest.json").write_text(json.dumps(manifest))
+    manifest = Manifest(port=port, runner=RunnerSpec("unix", runner_options or {}), tests=tuple(entries),
+                        features=features, expectations=expectations)
+    write_manifest(directory / "manifest.json", manifest)
     return directory

@@ -3,7 +3,6 @@ recovery and an outcome, and the board answers the next test correctly."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -20,6 +19,7 @@ from mpconform.runners.plugins.unix import find_micropython
 from mpconform.runners.run.harness import Suite, run_one
 from tests.linefault import FaultyLine
 from tests.qemukit import MICROBIT as MICROBIT_OPTIONS
+from tests.suitekit import make_suite
 
 PTY = {"target": {"kind": "unix-pty"}, "hard_reset": {"kind": "target"}, "answer_s": 0.5}
 
@@ -157,14 +157,13 @@ def test_microbit_program_damaged_on_the_line_is_checked_and_sent_again(tmp_path
     qemu = _microbit()
     qemu.start()
     line = FaultyLine(qemu.url, b"opt_level", {1, 2}, "drop")  # the direct run and the first checked send
-    test = {"id": "line.ok", "api": "opt_level", "file": "ok.py", "match": "exact", "status": "run",
-            "reason": "", "issue": "", "interact": []}
-    (tmp_path / "ok.py").write_text("import micropython\nprint('ok', micropython.opt_level(), [1] * 2)\n")
-    (tmp_path / "ok.py.exp").write_text("ok 0 [1, 1]\n")
-    (tmp_path / "manifest.json").write_text(json.dumps({"port": "qemu-microbit", "tests": [test]}))
+    suite = Suite.load(make_suite(tmp_path, [{"id": "line.ok", "expect": ["ok 0 [1, 1]"],
+                                              "program": "import micropython\nprint('ok', micropython.opt_level(), [1] * 2)\n"}],
+                                  port="qemu-microbit"))
+    (test,) = suite.tests()
     try:
         with BoardRunner({"device": line.url, **MICROBIT}) as runner:
-            result = run_one(Suite.load(tmp_path), test, runner, 10)
+            result = run_one(suite, test, runner, 10)
     finally:
         line.close()
         qemu.stop()

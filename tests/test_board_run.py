@@ -26,7 +26,7 @@ SUBSET = ["heap_lock*", "kbd_intr*", "RingIO.read*"]
 
 
 def _outcomes(path: Path) -> dict[str, str]:
-    return {r["id"]: r["outcome"] for r in load_document(path)["results"]}
+    return {r.id: r.outcome for r in load_document(path).results}
 
 
 def _run(port: str, json_path: Path, select=None, **overrides) -> int:
@@ -61,7 +61,7 @@ def test_full_suite_equals_unix_behaviour_by_behaviour(tmp_path, unix_outcomes, 
     assert differ <= _differences_explained("unix-pty"), {i: (unix_outcomes[i], pty[i]) for i in differ}
     assert status == 0, capsys.readouterr().out[-2000:]
     doc = load_document(tmp_path / "pty.json")
-    assert doc["implementation"]["name"] == "micropython" and doc["implementation"]["platform"] == "linux"
+    assert doc.implementation["name"] == "micropython" and doc.implementation["platform"] == "linux"
 
 
 @pytest.fixture
@@ -123,8 +123,8 @@ def test_board_lost_for_good_keeps_results_and_resume_finishes(tmp_path, unix_ou
     assert status == 2
     assert "run stopped: board at" in capsys.readouterr().out
     first = load_document(out)
-    assert first["interrupted"] is True
-    measured = {r["id"]: r["outcome"] for r in first["results"]}
+    assert first.interrupted is True
+    measured = {r.id: r.outcome for r in first.results}
     logged = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()[1:]]
     assert {r["id"] for r in logged} == set(measured)  # the log holds everything measured
     assert 10 <= len(measured)
@@ -138,10 +138,10 @@ def test_board_lost_for_good_keeps_results_and_resume_finishes(tmp_path, unix_ou
     text = capsys.readouterr().out
     assert f"{len(good)} results kept" in text
     final = load_document(out)
-    assert "interrupted" not in final
+    assert not final.interrupted
     assert _outcomes(out) == {i: o for i, o in unix_outcomes.items() if i.startswith("RingIO")}
-    kept = {r["id"]: r for r in first["results"] if r["outcome"] != "error"}
-    assert all(r == kept[r["id"]] for r in final["results"] if r["id"] in kept)  # merged, not re-measured
+    kept = {r.id: r for r in first.results if r.outcome != "error"}
+    assert all(r == kept[r.id] for r in final.results if r.id in kept)  # merged, not re-measured
 
 
 def test_resume_rejects_another_ports_results(tmp_path, capsys):

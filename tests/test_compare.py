@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mpconform.core.results import ResultsDocument
 from mpconform.reports.compare import compare_documents, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +62,7 @@ def test_not_a_results_file_is_one_line_exit_2(cli, tmp_path):
 def test_markdown_escapes_what_ports_printed():
     old = {"port": "unix", "results": [{"id": "a.b", "outcome": "pass", "detail": ""}]}
     new = {"port": "unix", "results": [{"id": "a.b", "outcome": "fail", "detail": "<script>alert(1)</script> | `x`"}]}
-    md = render_markdown(compare_documents(old, new))
+    md = render_markdown(compare_documents(ResultsDocument.from_json(old), ResultsDocument.from_json(new)))
     assert "<script>" not in md and "&lt;script&gt;" in md
     assert "1 regression, 0 fixes" in md
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mpconform.core.manifest import FeatureState, decide, merge_probe, profile_features
+from mpconform.core.manifest import Capabilities, FeatureState, merge_probe, plan, profile_features
+from mpconform.core.model import FeatureDecl, FeatureSetting, InteractStep, TestEntry
 from mpconform.runners.plugins.qemu import QemuRunner
 from mpconform.runners.plugins.unix import UnixRunner, find_micropython
 from mpconform.runners.run.harness import Suite
@@ -150,22 +151,23 @@ def test_detect_write_records_answers_and_keeps_comments(cli, project_copy, no_m
 
 
 def test_status_decided_from_probed_features():
-    declared = {"a": {"implies": []}, "b": {"implies": ["a"]}}
-    profile = profile_features({"a": {"profile": {"enabled": False, "reason": "said so"}}, "b": {}})
+    declared = {"a": FeatureDecl(), "b": FeatureDecl(implies=("a",))}
+    profile = profile_features({"a": FeatureDecl(profile=FeatureSetting(False, "said so")), "b": FeatureDecl()})
     found = merge_probe(profile, {"a": Answer(True, "a exists"), "b": Answer(None, "could not tell")}, declared)
     assert found["a"] == FeatureState(True, "probe", "a exists")
     assert found["b"].enabled is True and found["b"].source == "profile"
     absent = merge_probe(profile, {"a": Answer(False, "no a"), "b": Answer(True, "b exists")}, declared)
     assert absent["b"].enabled is False and "needs a" in absent["b"].evidence
-    test = {"id": "x.y", "requires": ["b"], "interact": []}
-    assert decide(test, found, {}).kind == "run"
-    assert decide(test, absent, {}).kind == "skip"
-    interactive = {"id": "x.z", "requires": [], "interact": [{"after": "ready", "send": "\x03"}]}
-    skipped = decide(interactive, found, {}, can_interact=False, runner_name="webassembly")
+    every = Capabilities()
+    test = TestEntry("x.y", requires=("b",))
+    assert plan(test, found, {}, every, None, {}).kind == "run"
+    assert plan(test, absent, {}, every, None, {}).kind == "skip"
+    interactive = TestEntry("x.z", interact=(InteractStep("ready", "\x03"),))
+    skipped = plan(interactive, found, {}, Capabilities(can_interact=False, runner_name="webassembly"), None, {})
     assert skipped.kind == "skip" and "webassembly runner cannot" in skipped.reason
-    later = {"id": "x.w", "requires": [], "since": "v1.24.0"}
-    assert decide(later, found, {}, docs_release="v1.22.0").kind == "skip"
-    assert decide(later, found, {}, docs_release="v1.24.0").kind == "run"
+    later = TestEntry("x.w", since="v1.24.0")
+    assert plan(later, found, {}, every, "v1.22.0", {}).kind == "skip"
+    assert plan(later, found, {}, every, "v1.24.0", {}).kind == "run"
 
 
 def test_unix_runner_delivers_ctrl_c_as_a_terminal_would(tmp_path):

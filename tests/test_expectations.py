@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mpconform.core.results import ResultsDocument
 from mpconform.reports.expectations import NEEDS_REVIEW, update_profile_text
 
 HERE = Path(__file__).resolve().parent
@@ -61,11 +62,11 @@ def test_update_round_trip_on_a_real_run(project_copy, cli, tmp_path):
 
 def test_update_removes_an_emptied_expectations_block():
     text = "port: p\n# keep me\nfeatures: {}\n" + HAND_WRITTEN
-    results = {"results": [{"id": "const.module_prefix_not_folded", "outcome": "xpass", "detail": ""},
+    results = {"port": "p", "results": [{"id": "const.module_prefix_not_folded", "outcome": "xpass", "detail": ""},
                            {"id": "const.folds_expression", "outcome": "pass", "detail": ""},
                            {"id": "heap_locked.x", "outcome": "skip", "detail": "absent"},
                            {"id": "const.other", "outcome": "error", "detail": "line lost"}]}
-    new, changes = update_profile_text(text, results, "r.json")
+    new, changes = update_profile_text(text, ResultsDocument.from_json(results), "r.json")
     assert new == "port: p\n# keep me\nfeatures: {}\n"
     assert changes.removed == ["const.module_prefix_not_folded", "const.folds_expression"] and not changes.added
 

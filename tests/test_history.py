@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mpconform.core.manifest import FeatureState, decide, explain_requirements, release_key
+from mpconform.core.manifest import Capabilities, FeatureState, explain_requirements, plan, release_key
+from mpconform.core.model import FeatureDecl, TestEntry
 from tests.conftest import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,14 +97,18 @@ def test_committed_manifests_match_history(root):
     assert {t["id"]: t.get("since") for t in manifest["tests"]}["heap_unlock.returns_depth"] == "v1.13"
 
 
+def decide(test: dict, features: dict, docs_release: str | None = None):
+    return plan(TestEntry.from_json(test), features, {}, Capabilities(), docs_release, {})
+
+
 def test_docs_release_prefers_documented_over_since():
     found = {"x": FeatureState(True, "probe", "")}
     late_docs = {"id": "x.a", "requires": ["x"], "since": "v1.20.0", "documented": "v1.24.0"}
-    status = decide(late_docs, found, {}, docs_release="v1.22.0")
+    status = decide(late_docs, found, docs_release="v1.22.0")
     assert (status.kind, status.reason) == ("skip", "documented from v1.24.0, after the docs of v1.22.0 this run checks")
-    assert decide(late_docs, found, {}, docs_release="v1.24.0").kind == "run"
+    assert decide(late_docs, found, docs_release="v1.24.0").kind == "run"
     unreleased = {"id": "x.b", "requires": ["x"], "since": "unreleased"}
-    assert decide(unreleased, found, {}, docs_release="v1.28.0").reason == (
+    assert decide(unreleased, found, docs_release="v1.28.0").reason == (
         "documented from upstream's main branch, in no release yet, after the docs of v1.28.0 this run checks")
     assert release_key("unreleased") > release_key("v99.0")
 
@@ -111,8 +116,9 @@ def test_docs_release_prefers_documented_over_since():
 def test_failure_detail_names_feature_macro_and_release():
     features = {"ringio": {"macros": [{"name": "MICROPY_PY_MICROPYTHON_RINGIO", "value": 1}], "since": "v1.24.0"},
                 "scheduler": {"macros": [{"name": "MICROPY_ENABLE_SCHEDULER", "value": 1}], "since": "v1.9"}}
+    features = {name: FeatureDecl.from_json(f) for name, f in features.items()}
     states = {"ringio": FeatureState(True, "probe", ""), "scheduler": FeatureState(True, "probe", "")}
-    own = explain_requirements({"id": "a.b", "requires": ["scheduler"], "since": "v1.28.0", "documented": "v1.28.0"},
+    own = explain_requirements(TestEntry("a.b", requires=("scheduler",), since="v1.28.0", documented="v1.28.0"),
                                states, features)
     assert own.splitlines() == [
         "needs: scheduler (MICROPY_ENABLE_SCHEDULER=1; since v1.9) [present: probe]",
@@ -120,7 +126,7 @@ def test_failure_detail_names_feature_macro_and_release():
         "documented upstream since v1.28.0",
     ]
     # A behaviour's release that is only its feature's is named once, with the feature.
-    inherited = explain_requirements({"id": "a.c", "requires": ["ringio"], "since": "v1.24.0"}, states, features)
+    inherited = explain_requirements(TestEntry("a.c", requires=("ringio",), since="v1.24.0"), states, features)
     assert inherited == "needs: ringio (MICROPY_PY_MICROPYTHON_RINGIO=1; since v1.24.0) [present: probe]"
 
 

@@ -5,17 +5,18 @@ stays damaged - never a `fail`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from mpconform.core.model import TestEntry
 from mpconform.runners.plugins.board import BoardRunner
 from mpconform.runners.plugins.unix import find_micropython
 from mpconform.runners.run.harness import Suite, run_one
 from mpconform.runners.run.pool import RunnerPool
 from mpconform.runners.transport.pty_target import PtyTarget
 from tests.linefault import FaultyLine
+from tests.suitekit import make_suite
 
 PROGRAM = "import micropython\nprint('ok', micropython.opt_level(), [1] * 2)\n"
 EXPECTED = "ok 0 [1, 1]\n"
@@ -30,14 +31,10 @@ def pty_board(tmp_path):
     target.stop()
 
 
-def _suite(tmp_path: Path, program: str = PROGRAM, expected: str = EXPECTED) -> tuple[Suite, dict]:
-    test = {"id": "line.ok", "api": "opt_level", "file": "line.ok.py", "match": "exact", "status": "run",
-            "reason": "", "issue": "", "interact": []}
-    (tmp_path / "line.ok.py").write_text(program)
-    (tmp_path / "line.ok.py.exp").write_text(expected)
-    manifest = {"port": "unix-pty", "tests": [test], "runner": {"name": "board", "options": {}}}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    return Suite.load(tmp_path), test
+def _suite(tmp_path: Path, program: str = PROGRAM, expected: str = EXPECTED) -> tuple[Suite, TestEntry]:
+    suite = Suite.load(make_suite(tmp_path, [{"id": "line.ok", "program": program, "expect": expected.splitlines()}],
+                                  port="unix-pty"))
+    return suite, suite.tests()[0]
 
 
 def _run(pty_board, tmp_path, damage: set[int], mode: str, pooled: bool = False):
@@ -47,7 +44,7 @@ def _run(pty_board, tmp_path, damage: set[int], mode: str, pooled: bool = False)
     try:
         with RunnerPool([board]) if pooled else board as runner:
             result = run_one(suite, test, runner, 5)
-            healthy = runner.execute(suite.directory / test["file"], 5)  # the board is fine afterwards
+            healthy = runner.execute(suite.directory / test.file, 5)  # the board is fine afterwards
     finally:
         line.close()
     assert (healthy.output, healthy.error) == (EXPECTED, "")

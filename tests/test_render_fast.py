@@ -8,9 +8,10 @@ import json
 
 import yaml
 
+from mpconform.core.model import manifest_json
 from mpconform.generator import yamlsource
 from mpconform.generator.profiles import load_profiles
-from mpconform.generator.render import manifest_json, render_suite
+from mpconform.generator.render import render_suite
 from mpconform.generator.spec import load_schema, load_spec, spec_files
 
 

@@ -131,7 +131,7 @@ def test_harness_outcomes_in_parallel(tmp_path):
                 {"id": "a.pass", "program": "import micropython\nprint(micropython.const(7))\n", "expect": ["7"]},
                 {"id": "a.fail", "program": "print(3)\n", "expect": ["2"]},
                 {"id": "a.hang", "program": "while True:\n    pass\n", "expect": []},
-                {"id": "a.xfail", "status": "xfail", "reason": "known", "program": "raise OSError\n", "expect": ["x"]},
+                {"id": "a.xfail", "xfail": "known", "program": "raise OSError\n", "expect": ["x"]},
             ],
         )
     )

@@ -89,7 +89,7 @@ def test_wrong_port_fails_the_behaviours_it_breaks(name, full_suite, tmp_path):
     patterns = port["select"]
 
     def select(test):
-        return any(fnmatch.fnmatchcase(test["id"], p) for p in patterns)
+        return any(fnmatch.fnmatchcase(test.id, p) for p in patterns)
 
     results = _run(full_suite, tmp_path, port.get("code", ""), binary=binary, select=select)
     outcomes = {bid: results[bid].outcome for bid in port["must_fail"]}
@@ -116,10 +116,10 @@ def test_stream_port_with_wrong_kbd_intr_fails_its_behaviours(name, tmp_path):
             text = replacement + re.sub(r"(?m)^import micropython, ", "import ", text)
         (tmp_path / "tests" / path.name).write_text(text)
     suite = Suite.load(tmp_path / "qemu-microbit")
-    tests = suite.tests(lambda t: t["id"].startswith("kbd_intr.") and t["status"] == "run")
-    assert {"kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises"} <= {t["id"] for t in tests}
-    with QemuRunner(suite.manifest["runner"]["options"]) as runner:
+    tests = suite.tests(lambda t: t.id.startswith("kbd_intr.") and t.status == "run")
+    assert {"kbd_intr.disabled_ctrl_c_raises_nothing", "kbd_intr.other_character_raises"} <= {t.id for t in tests}
+    with QemuRunner(suite.manifest.runner.options) as runner:
         results = run_suite(suite, runner, tests, timeout_s=10).results
     outcomes = {bid: r.outcome for bid, r in results.items()}
     details = {bid: r.detail for bid, r in results.items() if r.outcome != "pass"}
-    assert outcomes == {t["id"]: "fail" if t["id"] in port["must_fail"] else "pass" for t in tests}, details
+    assert outcomes == {t.id: "fail" if t.id in port["must_fail"] else "pass" for t in tests}, details

@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from mpconform.core.inputfile import InputFileError, decode, parse_json
+from mpconform.core.model import RunnerSpec, read_manifest
 from mpconform.core.procid import is_running, start_time
 from mpconform.runners.base import RunnerError
 from mpconform.runners.lab.place import LabClient
@@ -242,9 +243,9 @@ class Lab:
             raise
         return coordinator
 
-    def _start_board(self, record: dict, name: str, runner: dict) -> dict:
-        options = runner.get("options", {})
-        if runner["name"] == "qemu":
+    def _start_board(self, record: dict, name: str, runner: RunnerSpec) -> dict:
+        options = runner.options
+        if runner.name == "qemu":
             from mpconform.runners.plugins.qemu import QemuRunner
 
             names = {o.name for o in QemuRunner.OPTIONS}  # the profile's, less what a place adds
@@ -252,7 +253,7 @@ class Lab:
             self._spawn(record, name, QemuRunner.plan({k: v for k, v in options.items() if k in names}).command(port))
             _wait_port(port, f"QEMU for {name}", self.state / f"{name}.log")
             return {"NetworkSerialPort": {"host": "127.0.0.1", "port": port, "speed": 115200, "protocol": "raw"}}
-        if runner["name"] == "board" and (options.get("target") or {}).get("kind") == "unix-pty":
+        if runner.name == "board" and (options.get("target") or {}).get("kind") == "unix-pty":
             from mpconform.runners.plugins.unix import find_micropython
 
             link = self.state / name
@@ -335,11 +336,11 @@ class Lab:
         return stopped
 
 
-def _runner_of(root: Path, profile: str) -> dict:
+def _runner_of(root: Path, profile: str) -> RunnerSpec:
     manifest = root / "suites" / profile / "manifest.json"
     if not manifest.is_file():
         raise RunnerError(f"unknown port '{profile}': no suites/{profile}/manifest.json")
-    return json.loads(manifest.read_text())["runner"]
+    return read_manifest(manifest).runner
 
 
 def group_alive(pgid: int) -> bool:

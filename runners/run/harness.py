@@ -3,15 +3,22 @@ manifest entry, its .exp and what the port did; stream results as they come."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mpconform.core.errors import MpconformError
-from mpconform.core.manifest import decide, explain_requirements
+from mpconform.core.manifest import (
+    Capabilities,
+    close_over_implies,
+    explain_requirements,
+    plan,
+    profile_features,
+    profile_limits,
+)
+from mpconform.core.model import Manifest, ManifestError, TestEntry, manifest_bytes, read_manifest
 from mpconform.core.results import Result
 from mpconform.runners.base import Execution, Runner, RunnerError, Step
 from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches
@@ -32,21 +39,28 @@ class SuiteChanged(MpconformError):
 
 @dataclass
 class Suite:
-    """A generated suite directory and its manifest."""
+    """A generated suite directory, its manifest, and what a run goes by: the features and
+    limits in force (the profile's until the run decides from the probe) and the docs release."""
 
     directory: Path
-    manifest: dict
-    features_in_force: dict = field(default_factory=dict)  # name -> FeatureState, set by the run
-    limits_in_force: dict = field(default_factory=dict)  # name -> LimitState, set by the run
+    manifest: Manifest
+    features_in_force: dict = field(default_factory=dict)  # name -> FeatureState
+    limits_in_force: dict = field(default_factory=dict)  # name -> LimitState
+    docs_release: str | None = None
+
+    def __post_init__(self):
+        if not self.features_in_force:
+            declared = self.manifest.features
+            self.features_in_force = close_over_implies(profile_features(declared), declared)
+        if not self.limits_in_force:
+            self.limits_in_force = profile_limits(self.manifest.limits)
 
     @classmethod
     def load(cls, directory: Path) -> Suite:
         path = Path(directory) / "manifest.json"
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: no generated suite here; run `mpconform compile`") from None
-        return cls(Path(directory), manifest)
+        if not path.is_file():
+            raise ManifestError(f"{path}: no generated suite here; run `mpconform compile`")
+        return cls(Path(directory), read_manifest(path))
 
     def snapshot(self, dest: Path) -> Suite:
         """A copy of the suite (manifest, programs, .exp files) in `dest`, so the run
@@ -54,8 +68,8 @@ class Suite:
         runs in a folder outside the checkout (its current folder is the copy's)."""
         own = dest / "suite" / self.directory.name
         own.mkdir(parents=True)
-        for test in self.manifest["tests"]:
-            for name in (test["file"], test["file"] + ".exp"):
+        for test in self.manifest.tests:
+            for name in (test.file, test.file + ".exp"):
                 source = (self.directory / name).resolve()
                 copy = (own / name).resolve()
                 copy.parent.mkdir(parents=True, exist_ok=True)
@@ -64,46 +78,44 @@ class Suite:
                 except FileNotFoundError:
                     raise SuiteChanged(f"{source}: missing from the generated suite (is `mpconform compile` "
                                        "running?); nothing was run") from None
-        (own / "manifest.json").write_text(json.dumps(self.manifest), encoding="utf-8")
-        return Suite(own, self.manifest)
+        (own / "manifest.json").write_bytes(manifest_bytes(self.manifest))
+        return Suite(own, self.manifest, dict(self.features_in_force), dict(self.limits_in_force), self.docs_release)
 
     @property
     def port(self) -> str:
-        return self.manifest["port"]
+        return self.manifest.port
 
     def timeout_s(self, override: float | None = None) -> float:
         """Seconds a test may take: the override, else the profile's runner option, else the default."""
-        return override or self.manifest["runner"].get("options", {}).get("timeout_s") or DEFAULT_TIMEOUT_S
+        return override or self.manifest.runner.options.get("timeout_s") or DEFAULT_TIMEOUT_S
 
-    def tests(self, select: Callable[[dict], bool] | None = None) -> list[dict]:
-        return [t for t in self.manifest["tests"] if select is None or select(t)]
+    def tests(self, select: Callable[[TestEntry], bool] | None = None) -> list[TestEntry]:
+        return [t for t in self.manifest.tests if select is None or select(t)]
 
     def feature_probes(self) -> list[FeatureProbe]:
         features = [
-            FeatureProbe(name, f.get("probe", ""), f.get("probe_output", ""), tuple(f.get("implies", ())),
-                         f.get("probe_output_tells", ""),
-                         interact=tuple((s["after"], s["send"]) for s in f.get("probe_interact", ())))
-            for name, f in self.manifest.get("features", {}).items()
-            if f.get("probe")
+            FeatureProbe(name, f.probe, f.probe_output, f.implies, f.probe_output_tells,
+                         interact=tuple((s.after, s.send) for s in f.probe_interact))
+            for name, f in self.manifest.features.items()
+            if f.probe
         ]
-        limits = [FeatureProbe(name, lim["probe"], implies=tuple(lim.get("requires", ())), kind=LIMIT,
-                               up_to=lim["measures_up_to"])
-                  for name, lim in self.manifest.get("limits", {}).items()]
+        limits = [FeatureProbe(name, lim.probe, implies=lim.requires, kind=LIMIT, up_to=lim.measures_up_to)
+                  for name, lim in self.manifest.limits.items()]
         return features + limits
 
-    def decided(self, tests: list[dict], features: dict, *, can_interact: bool, runner_name: str,
-                docs_release: str | None = None, can_repl: bool = False) -> list[dict]:
-        """The tests with their status decided for this run's features (and docs release)."""
-        expectations = self.manifest.get("expectations", {})
-        out = []
-        for t in tests:
-            status = decide(t, features, expectations, can_interact=can_interact, can_repl=can_repl,
-                            runner_name=runner_name, docs_release=docs_release, limits=self.limits_in_force)
-            out.append({**t, "status": status.kind, "reason": status.reason, "issue": status.issue})
-        return out
+    def plan(self, test: TestEntry, runner: Runner) -> TestEntry:
+        """The test with its status for this run: core.manifest.plan from what is in force
+        and what the runner can do (the compiled status is not looked at)."""
+        status = plan(test, self.features_in_force, self.limits_in_force, Capabilities.of(runner), self.docs_release,
+                      self.manifest.expectations)
+        return replace(test, status=status.kind, reason=status.reason, issue=status.issue)
 
-    def expected(self, test: dict) -> list[str]:
-        return lines_of((self.directory / (test["file"] + ".exp")).read_text(encoding="utf-8"))
+    def decided(self, tests: list[TestEntry], runner: Runner) -> list[TestEntry]:
+        """The tests with their status decided for this run."""
+        return [self.plan(t, runner) for t in tests]
+
+    def expected(self, test: TestEntry) -> list[str]:
+        return lines_of((self.directory / (test.file + ".exp")).read_text(encoding="utf-8"))
 
 
 def _tail(output: str) -> str:
@@ -112,7 +124,8 @@ def _tail(output: str) -> str:
 
 
 def classify(
-    test: dict, expected: list[str], ex: Execution, features: dict | None = None, manifest_features: dict | None = None,
+    test: TestEntry, expected: list[str], ex: Execution, features: dict | None = None,
+    manifest_features: dict | None = None,
     limits: dict | None = None,
 ) -> tuple[str, str]:
     """(outcome, detail) for one execution; `detail` is empty only for a pass."""
@@ -122,18 +135,18 @@ def classify(
         outcome, detail = "timeout", f"no end after {ex.duration_s:.1f}s; last output: {_tail(ex.output)!r}"
     elif ex.crashed:
         outcome, detail = "crash", f"{ex.crashed}; last output: {_tail(ex.output)!r}"
-    elif matches(expected, lines_of(ex.output), test["match"]):
+    elif matches(expected, lines_of(ex.output), test.match):
         outcome, detail = "pass", ""
     else:
-        outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test["match"])
+        outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test.match)
         why = explain_requirements(test, features or {}, manifest_features or {}, limits)
         if why:
             detail += "\n" + why
     bad_exit = exit_status_problem(expected, ex.exit_code) if outcome in ("pass", "fail") else ""
     if bad_exit:  # the output may be right, and the port still did not end as the test does
         outcome, detail = "fail", f"{detail}\n{bad_exit}" if detail else bad_exit
-    if test["status"] == "xfail":
-        why = test["reason"] + (f" ({test['issue']})" if test.get("issue") else "")
+    if test.status == "xfail":
+        why = test.reason + (f" ({test.issue})" if test.issue else "")
         if outcome == "pass":
             return "xpass", f"expected to fail ({why}) but passed"
         if outcome != "error":  # a lost port says nothing about the behaviour
@@ -141,37 +154,32 @@ def classify(
     return outcome, detail
 
 
-def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Result:
-    if test["status"] == "skip":
-        return Result(test["id"], test["api"], "skip", 0.0, test["reason"])
-    # A test list not planned for this runner (taken straight from a manifest) may still
-    # ask for what the runner cannot do: it skips as a planned run would have decided.
-    needs = {"id": test["id"], "interact": test.get("interact"), "repl": test.get("repl")}
-    cannot = decide(needs, {}, {}, can_interact=runner.can_interact, can_repl=runner.can_repl, runner_name=runner.name)
-    if cannot.kind == "skip":
-        return Result(test["id"], test["api"], "skip", 0.0, cannot.reason)
-    script = suite.directory / test["file"]
-    timeout = test.get("timeout_s") or timeout_s
-    interact = tuple(Step(s["after"], s["send"]) for s in test.get("interact") or ())
-    repl = tuple(test.get("repl") or ())
+def run_one(suite: Suite, test: TestEntry, runner: Runner, timeout_s: float) -> Result:
+    test = suite.plan(test, runner)  # decided here, for this runner, whoever handed the test in
+    if test.status == "skip":
+        return Result(test.id, test.api, "skip", 0.0, test.reason)
+    script = suite.directory / test.file
+    timeout = test.timeout_s or timeout_s
+    interact = tuple(Step(s.after, s.send) for s in test.interact)
+    repl = tuple(test.repl)
     ex = runner.execute(script, timeout, interact, repl)
     if runner.checks_programs:
         ex = _checked_if_unsure(suite, test, runner, script, timeout, interact, repl, ex)
-    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}),
+    outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.features,
                                suite.limits_in_force)
     if ex.note:
         detail = f"{detail}\n({ex.note})" if detail else f"({ex.note})"
-    return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))
+    return Result(test.id, test.api, outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))
 
 
-def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, timeout: float, interact: tuple,
-                       repl: tuple, ex: Execution) -> Execution:
+def _checked_if_unsure(suite: Suite, test: TestEntry, runner: Runner, script: Path, timeout: float,
+                       interact: tuple[Step, ...], repl: tuple[str, ...], ex: Execution) -> Execution:
     """A line that lost or changed a byte makes a failure of its own, so a run that did
     not pass is judged again on a run whose program the board checked before running it
     (a damaged program that still gives the expected output is no concern)."""
-    judge = {**test, "status": "run"}  # the outcome itself, before an xfail turns it around
+    judge = replace(test, status="run")  # the outcome itself, before an xfail turns it around
     first = classify(judge, suite.expected(test), ex)[0]
-    if first not in UNSURE or (first == "fail" and test["status"] == "xfail"):
+    if first not in UNSURE or (first == "fail" and test.status == "xfail"):
         return ex  # (a damaged program can only fail, and this one is expected to: its verdict stands)
     try:
         checked = runner.execute_checked(script, timeout, interact, repl)
@@ -193,7 +201,7 @@ class RunState:
 def run_suite(
     suite: Suite,
     runner: Runner,
-    tests: list[dict],
+    tests: list[TestEntry],
     *,
     jobs: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -215,7 +223,7 @@ def run_suite(
 
     pending = []
     for test in tests:
-        if test["status"] == "skip":
+        if suite.plan(test, runner).status == "skip":
             record(run_one(suite, test, runner, timeout_s))
         else:
             pending.append(test)

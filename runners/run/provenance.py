@@ -10,6 +10,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from mpconform.core.model import Manifest
+
 IDENTITY_KEYS = ("name", "version", "_build", "_machine", "_mpy", "_thread", "platform", "sys_version")
 
 
@@ -49,7 +51,7 @@ def firmware(implementation: dict) -> dict:
     return out
 
 
-def collect(root: Path, manifest: dict, runner, implementation: dict, targets: list[dict],
+def collect(root: Path, manifest: Manifest, runner, implementation: dict, targets: list[dict],
             started: str, ended: str) -> dict:
     return {
         "firmware": firmware(implementation),
@@ -57,8 +59,8 @@ def collect(root: Path, manifest: dict, runner, implementation: dict, targets: l
         "targets": targets,
         "host": {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()},
         "mpconform": {"version": _tool_version(), "git_revision": _git_revision(root)},
-        "spec_digest": manifest.get("spec_digest"),
-        "profile": manifest.get("profile"),
+        "spec_digest": manifest.spec_digest or None,
+        "profile": manifest.profile or None,
         "started": started,
         "ended": ended,
     }

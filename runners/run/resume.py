@@ -10,14 +10,14 @@ file), and a resume on anything else stops before its first test."""
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
 
 from mpconform.core.inputfile import InputFileError, parse_json, read_text
-from mpconform.core.results import OUTCOMES, Result
+from mpconform.core.results import RunResult
 from mpconform.runners.base import RunnerError
 
 RERUN = frozenset({"error"})
+RESULT_FIELDS = frozenset(RunResult.__dataclass_fields__)
 
 
 def _records(path: Path) -> tuple[dict, list]:
@@ -53,7 +53,7 @@ def _records(path: Path) -> tuple[dict, list]:
     return header, rows
 
 
-def read_log(path: Path, port: str) -> tuple[dict, dict[str, Result]]:
+def read_log(path: Path, port: str) -> tuple[dict, dict[str, RunResult]]:
     """The log's header and its results by behaviour id; RunnerError when the file is not
     a run of this port."""
     path = Path(path)
@@ -64,13 +64,13 @@ def read_log(path: Path, port: str) -> tuple[dict, dict[str, Result]]:
         raise RunnerError(f"--resume {path}: not results of port '{port}' (header says {header.get('port')!r})")
     kept = {}
     for row in rows:
+        if not isinstance(row, dict) or not RESULT_FIELDS <= row.keys():
+            continue  # a line cut short, or not a result
         try:
-            result = Result(str(row["id"]), str(row["api"]), row["outcome"], float(row["duration_s"]), str(row["detail"]))
-        except (KeyError, TypeError, ValueError, OverflowError):  # a number too large for a float too
+            result = RunResult.from_json(row)  # (a duration that is no finite number reads as 0)
+        except ValueError:
             continue
-        if not math.isfinite(result.duration_s):
-            result.duration_s = 0.0  # strict JSON has no NaN or Infinity
-        if result.outcome in OUTCOMES and result.outcome not in RERUN:
+        if result.outcome not in RERUN:
             kept[result.id] = result
     return header, kept
 

@@ -6,6 +6,7 @@ import contextlib
 import fnmatch
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from mpconform.core.manifest import (
     profile_features,
     profile_limits,
 )
+from mpconform.core.model import TestEntry
 from mpconform.core.registry import load_runner
-from mpconform.core.results import UNEXPECTED, ResultLog, document, write_json, write_junit
+from mpconform.core.results import UNEXPECTED, ResultLog, ResultsDocument, RunResult, write_json, write_junit
 from mpconform.runners.base import Runner, RunnerError
 from mpconform.runners.run.console import ConsoleReporter
 from mpconform.runners.run.harness import RunState, Suite, run_suite
@@ -71,11 +73,11 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
                 places: list[str] | None = None) -> Runner:
     """The suite's runner with its options (overrides win). Several devices or places, or
     -j N on an emulated board, give a pool of instances that share the suite."""
-    spec = suite.manifest["runner"]
-    cls = load_runner(spec["name"])
+    spec = suite.manifest.runner
+    cls = load_runner(spec.name)
     if places:
         runner_options(cls, {}, {"place": places[0]})  # does this runner take places at all?
-    options = runner_options(cls, dict(spec.get("options", {})), overrides)
+    options = runner_options(cls, dict(spec.options), overrides)
     if places:
         if len(places) == 1:
             return cls({**options, "place": places[0]})
@@ -90,7 +92,7 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
 def _selector(patterns: list[str] | None):
     if not patterns:
         return None
-    return lambda t: any(fnmatch.fnmatchcase(t["id"], p) or p in t["id"] for p in patterns)
+    return lambda t: any(fnmatch.fnmatchcase(t.id, p) or p in t.id for p in patterns)
 
 
 @dataclass
@@ -104,14 +106,14 @@ class FeatureDecision:
 
 
 def decide_features(suite: Suite, answers: dict, detect: bool) -> FeatureDecision:
-    declared = suite.manifest.get("features", {})
+    declared = suite.manifest.features
     profile = profile_features(declared)
     notes = disagreements(profile, answers)
     states = merge_probe(profile, answers, declared) if detect else close_over_implies(profile, declared)
     module = answers.get("micropython_module")
     missing = module.evidence if module is not None and module.enabled is False else ""
     # Limits as features: the profile's word, or with --detect what the probe measured.
-    declared_limits = profile_limits(suite.manifest.get("limits", {}))
+    declared_limits = profile_limits(suite.manifest.limits)
     notes += limit_disagreements(declared_limits, answers)
     limits = merge_probe_limits(declared_limits, answers, detect)
     return FeatureDecision(states, notes, missing, limits)
@@ -170,32 +172,43 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
         return _run(root, port, suite, opts, stops)
 
 
+@dataclass
+class RunContext:
+    """What one run has learned so far: each step of the run adds to it, and the results
+    document is built from it at the end (also when the run was stopped part way)."""
+
+    root: Path
+    port: str
+    suite: Suite
+    opts: RunOptions
+    stops: StopSignals
+    reporter: ConsoleReporter
+    started: str
+    selected: list[TestEntry] = field(default_factory=list)
+    previous: dict[str, RunResult] = field(default_factory=dict)  # kept from --resume
+    resumed_from: dict = field(default_factory=dict)  # the resumed log's header
+    runner: Runner | None = None
+    implementation: dict = field(default_factory=dict)
+    identity: dict = field(default_factory=dict)  # what ran, for a later --resume
+    decision: FeatureDecision = field(default_factory=lambda: FeatureDecision({}, []))
+    log: ResultLog | None = None
+    state: RunState = field(default_factory=RunState)
+    aborted: str = ""  # why the runner gave up, when it did
+
+    @property
+    def incomplete(self) -> bool:
+        return self.state.interrupted or bool(self.aborted)
+
+
 def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSignals) -> int:
-    reporter = ConsoleReporter(port, opts.verbose)
-    selected: list[dict] = []
-    previous: dict = {}
-    runner = None
-    log = None
-    state = RunState()
-    implementation: dict = {}
-    decision = FeatureDecision({}, [])
-    aborted = ""
-    identity: dict = {}
-    started = now()
+    ctx = RunContext(root, port, suite, opts, stops, ConsoleReporter(port, opts.verbose), now())
     try:
-        selected = suite.tests(_selector(opts.select))
-        resumed_from: dict = {}
-        if opts.resume_path:
-            wanted = {t["id"] for t in selected}
-            resumed_from, kept = read_log(opts.resume_path, port)
-            previous = {k: r for k, r in kept.items() if k in wanted}
-            reporter.say(f"mpconform: resuming {opts.resume_path}: {len(previous)} results kept, "
-                         f"{len(selected) - len(previous)} to run")
-            state.results = dict(previous)
+        _select(ctx)
         timeout = suite.timeout_s(opts.timeout_s)
         # never more at once than there are tests to run (each instance of a pool is an emulator)
-        wanted_jobs = min(opts.jobs, max(1, len(selected) - len(previous)))
-        runner = make_runner(suite, opts.runner_overrides, jobs=wanted_jobs, devices=opts.devices, places=opts.places)
+        wanted_jobs = min(opts.jobs, max(1, len(ctx.selected) - len(ctx.previous)))
+        ctx.runner = runner = make_runner(suite, opts.runner_overrides, jobs=wanted_jobs, devices=opts.devices,
+                                          places=opts.places)
         # a pool deals the suite out to all its instances at once
         jobs = runner.max_parallel if isinstance(runner, RunnerPool) else wanted_jobs
         with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
@@ -203,96 +216,140 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             own = suite.snapshot(Path(tmp))
             runner.open()
             report = run_probe(runner, Path(tmp), own.feature_probes(), timeout)
-            implementation = report.identity
-            mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
-            if mismatch:
-                raise RunnerError(f"port {port}: not the firmware its profile expects ({suite.manifest.get('profile')}: "
-                                  f"expect_firmware): {mismatch}; nothing was run")
-            identity = firmware_identity(runner, implementation)
-            differs = firmware_differs(resumed_from, identity) if opts.resume_path else ""
-            if differs:
-                state.results = {}
-                raise RunnerError(f"--resume {opts.resume_path}: not the same firmware: {differs}; nothing was run")
-            decision = decide_features(own, report.features, opts.detect)
-            own.features_in_force = decision.states
-            own.limits_in_force = decision.limits
-            tests = own.decided(selected, decision.states, can_interact=runner.can_interact, runner_name=runner.name,
-                                docs_release=opts.docs_release, can_repl=runner.can_repl)
-            reporter.header(implementation, len(tests) - len(previous))
-            reporter.features(decision.notes, detect=opts.detect, module_missing=decision.module_missing,
-                              docs_release=opts.docs_release)
-            if opts.json_path:
-                log = ResultLog(progress_log_path(opts.json_path), {"port": port, "implementation": implementation,
-                                                                    "firmware": identity})
-                for result in previous.values():
-                    log.add(result)
-
-            def on_result(result):
-                if log:
-                    log.add(result)
-                reporter.result(result)
-
+            _identify(ctx, runner, report.identity)
+            tests = _plan(ctx, own, runner, report.features)
+            _open_log(ctx)
             try:
-                todo = [t for t in tests if t["id"] not in previous]
-                run_suite(own, runner, todo, jobs=jobs, timeout_s=timeout, on_result=on_result, state=state)
+                todo = [t for t in tests if t.id not in ctx.previous]
+                run_suite(own, runner, todo, jobs=jobs, timeout_s=timeout, on_result=_recorder(ctx), state=ctx.state)
             except RunnerError as exc:
-                aborted = str(exc)
+                ctx.aborted = str(exc)
             stops.defer()  # the suite is over: a signal now must not break off the cleanup
     except KeyboardInterrupt:  # before or between the tests (run_suite handles its own)
         stops.defer()
-        state.interrupted = True
+        ctx.state.interrupted = True
     except RunnerError as exc:
         stops.defer()
-        if log is None:  # stopped before its first test (nothing measured): no results file to write
+        if ctx.log is None:  # stopped before its first test (nothing measured): no results file to write
             raise
-        aborted = str(exc)
+        ctx.aborted = str(exc)
     stops.defer()
-    return _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted,
-                   started, log, reporter, stops, identity)
+    return _finish(ctx)
 
 
-def _finish(root, port, suite, opts, runner, selected, previous, state, implementation, decision, aborted, started,
-            log, reporter, stops, identity) -> int:
-    if runner is None:  # stopped before the runner was made: say which runner the run would have used
-        spec = suite.manifest["runner"]
-        runner = _Unstarted(spec["name"], dict(spec.get("options", {})))
+def _select(ctx: RunContext) -> None:
+    """The behaviours asked for, and what an interrupted run (--resume) already measured."""
+    ctx.selected = ctx.suite.tests(_selector(ctx.opts.select))
+    if ctx.opts.resume_path:
+        wanted = {t.id for t in ctx.selected}
+        ctx.resumed_from, kept = read_log(ctx.opts.resume_path, ctx.port)
+        ctx.previous = {k: r for k, r in kept.items() if k in wanted}
+        ctx.reporter.say(f"mpconform: resuming {ctx.opts.resume_path}: {len(ctx.previous)} results kept, "
+                         f"{len(ctx.selected) - len(ctx.previous)} to run")
+        ctx.state.results = dict(ctx.previous)
+
+
+def _identify(ctx: RunContext, runner: Runner, implementation: dict) -> None:
+    """What the port says it is; RunnerError when that is not the firmware the profile pins,
+    or not the firmware the resumed run measured."""
+    ctx.implementation = implementation
+    manifest = ctx.suite.manifest
+    mismatch = firmware_mismatch(manifest.expect_firmware, implementation)
+    if mismatch:
+        raise RunnerError(f"port {ctx.port}: not the firmware its profile expects ({manifest.profile}: "
+                          f"expect_firmware): {mismatch}; nothing was run")
+    ctx.identity = firmware_identity(runner, implementation)
+    differs = firmware_differs(ctx.resumed_from, ctx.identity) if ctx.opts.resume_path else ""
+    if differs:
+        ctx.state.results = {}
+        raise RunnerError(f"--resume {ctx.opts.resume_path}: not the same firmware: {differs}; nothing was run")
+
+
+def _plan(ctx: RunContext, own: Suite, runner: Runner, answers: dict) -> list[TestEntry]:
+    """The features and limits in force, and every selected test's status from them."""
+    ctx.decision = decision = decide_features(own, answers, ctx.opts.detect)
+    own.features_in_force = decision.states
+    own.limits_in_force = decision.limits
+    own.docs_release = ctx.opts.docs_release
+    tests = own.decided(ctx.selected, runner)
+    ctx.reporter.header(ctx.implementation, len(tests) - len(ctx.previous))
+    ctx.reporter.features(decision.notes, detect=ctx.opts.detect, module_missing=decision.module_missing,
+                          docs_release=ctx.opts.docs_release)
+    return tests
+
+
+def _open_log(ctx: RunContext) -> None:
+    """The progress log beside --json, starting with what --resume kept."""
+    if not ctx.opts.json_path:
+        return
+    ctx.log = ResultLog(progress_log_path(ctx.opts.json_path), {"port": ctx.port, "implementation": ctx.implementation,
+                                                               "firmware": ctx.identity})
+    for result in ctx.previous.values():
+        ctx.log.add(result)
+
+
+def _recorder(ctx: RunContext) -> Callable[[RunResult], None]:
+    def on_result(result: RunResult) -> None:
+        if ctx.log:
+            ctx.log.add(result)
+        ctx.reporter.result(result)
+
+    return on_result
+
+
+def _targets(ctx: RunContext, runner) -> list[dict]:
+    """Where each behaviour ran (the probe's programs left out)."""
     targets = runner.targets()
     if targets is not None:
-        measured = {t["id"] for t in selected}  # not the probe's programs
+        measured = {t.id for t in ctx.selected}
         for target in targets:
             target["tests"] = [t for t in target["tests"] if t in measured]
-    else:
-        target = runner.describe_target()
-        target["tests"] = [r.id for r in state.results.values() if r.outcome != "skip" and r.id not in previous]
-        targets = [target]
-    order = {t["id"]: i for i, t in enumerate(selected)}
-    results = sorted(state.results.values(), key=lambda r: order[r.id])
-    incomplete = state.interrupted or bool(aborted)
-    doc = document(port, implementation, results, interrupted=incomplete)
-    doc["features"] = {name: st.to_json() for name, st in sorted(decision.states.items())}
-    doc["feature_notes"] = decision.notes
-    if decision.limits:
-        doc["limits"] = {name: st.to_json() for name, st in sorted(decision.limits.items())}
-    doc["detect"] = opts.detect
-    if opts.docs_release:
-        doc["docs_release"] = opts.docs_release
-    if identity:
-        doc["firmware"] = identity
-    doc["provenance"] = collect_provenance(root, suite.manifest, runner, implementation, targets, started, now())
+        return targets
+    target = runner.describe_target()
+    target["tests"] = [r.id for r in ctx.state.results.values() if r.outcome != "skip" and r.id not in ctx.previous]
+    return [target]
+
+
+def results_document(ctx: RunContext) -> ResultsDocument:
+    """The run's results document, from what the run learned."""
+    runner = ctx.runner
+    if runner is None:  # stopped before the runner was made: say which runner the run would have used
+        spec = ctx.suite.manifest.runner
+        runner = _Unstarted(spec.name, dict(spec.options))
+    order = {t.id: i for i, t in enumerate(ctx.selected)}
+    return ResultsDocument(
+        port=ctx.port,
+        implementation=ctx.implementation,
+        results=tuple(sorted(ctx.state.results.values(), key=lambda r: order[r.id])),
+        interrupted=ctx.incomplete,
+        features=dict(ctx.decision.states),
+        feature_notes=tuple(ctx.decision.notes),
+        limits=dict(ctx.decision.limits),
+        detect=ctx.opts.detect,
+        docs_release=ctx.opts.docs_release,
+        firmware=ctx.identity or None,
+        provenance=collect_provenance(ctx.root, ctx.suite.manifest, runner, ctx.implementation,
+                                      _targets(ctx, runner), ctx.started, now()),
+    )
+
+
+def _finish(ctx: RunContext) -> int:
+    doc = results_document(ctx)
+    opts = ctx.opts
     if opts.json_path:
         write_json(opts.json_path, doc)
-        if log:
-            log.close()
-            if not incomplete:
-                log.path.unlink()
+        if ctx.log:
+            ctx.log.close()
+            if not ctx.incomplete:
+                ctx.log.path.unlink()
     if opts.junit_path:
         write_junit(opts.junit_path, doc)
-    reporter.finish(results, interrupted=incomplete)
-    if aborted:
-        reporter.say(f"mpconform: run stopped: {aborted}")
+    ctx.reporter.finish(list(doc.results), interrupted=ctx.incomplete)
+    if ctx.aborted:
+        ctx.reporter.say(f"mpconform: run stopped: {ctx.aborted}")
         return 2
-    if stops.exit_status is not None:
-        return stops.exit_status
-    if state.interrupted:
+    if ctx.stops.exit_status is not None:
+        return ctx.stops.exit_status
+    if ctx.state.interrupted:
         return 130
-    return 1 if any(r.outcome in UNEXPECTED for r in results) else 0
+    return 1 if any(r.outcome in UNEXPECTED for r in doc.results) else 0
