@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from mpconform.core.errors import RunnerError
+
+#: A runner's options by name, as a profile and the command line give them.
+RunnerOptions = dict[str, Any]
 
 # a declared type -> what values are accepted and how the type is named in messages
 TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
@@ -57,7 +61,7 @@ class Option:
 def kinds(*names: str, needs: dict[str, str] | None = None) -> Callable[[object], str]:
     """A check for {kind: ...} mappings: kind is one of `names`; `needs` maps a kind to a key it requires."""
 
-    def check(value) -> str:
+    def check(value: Any) -> str:
         if value.get("kind") not in names:
             return f"expected {{kind: {' | '.join(names)}}}, got {value!r}"
         need = (needs or {}).get(value["kind"])
@@ -68,7 +72,7 @@ def kinds(*names: str, needs: dict[str, str] | None = None) -> Callable[[object]
     return check
 
 
-def problems(declared: tuple[Option, ...], options: dict) -> list[tuple[str, str]]:
+def problems(declared: tuple[Option, ...], options: RunnerOptions) -> list[tuple[str, str]]:
     """(option name, what is wrong) for every unknown or mistyped option."""
     by_name = {o.name: o for o in declared}
     out = []
@@ -88,7 +92,7 @@ def problems(declared: tuple[Option, ...], options: dict) -> list[tuple[str, str
     return out
 
 
-def resolve(runner: str, declared: tuple[Option, ...] | None, options: dict) -> dict:
+def resolve(runner: str, declared: tuple[Option, ...] | None, options: RunnerOptions) -> RunnerOptions:
     """The options with defaults filled in; RunnerError on the first problem. A runner
     that declares nothing (a plug-in written before declarations) gets them as given."""
     if declared is None:
@@ -102,7 +106,7 @@ def resolve(runner: str, declared: tuple[Option, ...] | None, options: dict) -> 
     return out
 
 
-def applicable(declared: tuple[Option, ...] | None, overrides: dict) -> tuple[dict, list[str]]:
+def applicable(declared: tuple[Option, ...] | None, overrides: RunnerOptions) -> tuple[RunnerOptions, list[str]]:
     """Split command-line overrides into those the runner declares and the rest."""
     given = {k: v for k, v in overrides.items() if v is not None}
     if declared is None:
@@ -111,7 +115,7 @@ def applicable(declared: tuple[Option, ...] | None, overrides: dict) -> tuple[di
     return {k: v for k, v in given.items() if k in names}, sorted(k for k in given if k not in names)
 
 
-def only_applicable(runner: str, declared: tuple[Option, ...] | None, overrides: dict) -> dict:
+def only_applicable(runner: str, declared: tuple[Option, ...] | None, overrides: RunnerOptions) -> RunnerOptions:
     """The command-line overrides, all of them declared by the runner; an override it does
     not declare is a RunnerError naming its flag (it would be dropped or, worse, taken
     for something else)."""
@@ -153,8 +157,14 @@ _FLAG_TYPES: dict[str, Callable[[str], object]] = {"str": str, "float": float}
 def flag_name(option: str, prefix: str = "") -> str:
     """`--NAME` of a command-line option (with pytest's prefix `mp-`: --mp-NAME)."""
     opt = COMMAND_LINE.get(option)
-    name = (opt.flag.name or opt.name) if opt else option
+    name = (_flag(opt).name or opt.name) if opt else option
     return f"--{prefix}{name}"
+
+
+def _flag(opt: Option) -> Flag:
+    if opt.flag is None:  # only COMMAND_LINE options reach here, and each declares its flag
+        raise ValueError(f"option {opt.name} has no command-line flag")
+    return opt.flag
 
 
 def _dest(opt: Option, prefix: str) -> str:
@@ -168,15 +178,16 @@ def add_flags(add: Callable[..., object], names: Iterable[str], *, prefix: str =
     repeatable = set(repeatable)
     for name in names:
         opt = COMMAND_LINE[name]
-        extra: dict = {"type": _FLAG_TYPES[opt.type]}
-        text = opt.flag.help
+        flag = _flag(opt)
+        extra: dict[str, Any] = {"type": _FLAG_TYPES[opt.type]}
+        text = flag.help
         if name in repeatable:
             extra["action"] = "append"
-            text += f"; {opt.flag.repeat_help}" if opt.flag.repeat_help else ""
-        add(flag_name(name, prefix), metavar=opt.flag.metavar, dest=_dest(opt, prefix), help=text, **extra)
+            text += f"; {flag.repeat_help}" if flag.repeat_help else ""
+        add(flag_name(name, prefix), metavar=flag.metavar, dest=_dest(opt, prefix), help=text, **extra)
 
 
-def overrides(parsed: object, names: Iterable[str], *, prefix: str = "") -> dict:
+def overrides(parsed: object, names: Iterable[str], *, prefix: str = "") -> RunnerOptions:
     """The options given by the flags add_flags declared, read from the parsed command
     line (an argparse namespace, pytest's config.option); a flag not given is absent."""
     out = {}

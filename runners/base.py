@@ -6,9 +6,10 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Self
 
 from mpconform.core.errors import RunnerError
+from mpconform.core.options import Option, RunnerOptions
 
 __all__ = ["Capabilities", "Execution", "Runner", "RunnerError", "Step"]
 
@@ -63,9 +64,9 @@ class Runner(abc.ABC):
     #: The options this runner reads (core/options.py): profiles are checked against
     #: them and command-line overrides reach only runners that declare them. None: not
     #: declared (a plug-in written before declarations), options are passed as given.
-    OPTIONS: ClassVar[tuple | None] = None
+    OPTIONS: ClassVar[tuple[Option, ...] | None] = None
 
-    def __init__(self, options: dict):
+    def __init__(self, options: RunnerOptions):
         from mpconform.core.options import resolve
 
         # the only place defaults are filled in: runners read self.options, never what they were given
@@ -89,7 +90,7 @@ class Runner(abc.ABC):
         return self.capabilities.max_parallel
 
     @classmethod
-    def unavailable_reason(cls, options: dict) -> str | None:
+    def unavailable_reason(cls, options: RunnerOptions) -> str | None:
         """Why this runner cannot run here with these options (None: it can)."""
         try:
             cls(options)
@@ -98,16 +99,16 @@ class Runner(abc.ABC):
         return None
 
     @classmethod
-    def can_multiply(cls, options: dict) -> bool:
+    def can_multiply(cls, options: RunnerOptions) -> bool:
         """Whether several instances can be started from these options (emulators can; a
         board on one serial line cannot), so -j N runs N of them side by side."""
         return False
 
-    def targets(self) -> list[dict] | None:
+    def targets(self) -> list[dict[str, Any]] | None:
         """Each instance this runner drove and the tests it ran (None: just this one)."""
         return None
 
-    def describe_target(self) -> dict:
+    def describe_target(self) -> dict[str, Any]:
         """What this runner drives, for the results' provenance (kind and address)."""
         return {"kind": self.name}
 
@@ -117,11 +118,11 @@ class Runner(abc.ABC):
     def close(self) -> None:
         """Release the port and stop anything still running; must be safe to call twice."""
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.open()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @abc.abstractmethod
