@@ -26,7 +26,7 @@ from mpconform.runners.base import Runner, RunnerError
 from mpconform.runners.run.console import ConsoleReporter
 from mpconform.runners.run.harness import RunState, Suite, run_suite
 from mpconform.runners.run.pool import RunnerPool
-from mpconform.runners.run.probe import run_probe
+from mpconform.runners.run.probe_cache import cached_probe
 from mpconform.runners.run.provenance import collect as collect_provenance
 from mpconform.runners.run.provenance import firmware_mismatch, now
 from mpconform.runners.run.resume import firmware_differs, firmware_identity, read_log
@@ -210,7 +210,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             opened.callback(runner.close)  # also when open() itself is interrupted
             own = suite.snapshot(Path(tmp))
             runner.open()
-            report = run_probe(runner, Path(tmp), own.feature_probes(), timeout)
+            report = cached_probe(runner, Path(tmp), own.feature_probes(), timeout)  # same firmware: last answer
             implementation = report.identity
             mismatch = firmware_mismatch(suite.manifest.get("expect_firmware"), implementation)
             if mismatch:
