@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -124,6 +123,8 @@ def _xml_safe(text: str) -> str:
 
 
 def write_junit(path: Path, doc: dict) -> None:
+    import xml.etree.ElementTree as ET  # only for --junit
+
     summary = doc["summary"]
     suite = ET.Element(
         "testsuite",
