@@ -75,7 +75,8 @@ def forget(tag: str) -> None:
 
 
 def environment(tag: str) -> dict:
-    return {**os.environ, TREE_ENV: tag}
+    # bytes, as exec takes them: os.environ would decode every variable and Popen encode it again, per test
+    return {**os.environb, TREE_ENV.encode(): tag.encode()}
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
