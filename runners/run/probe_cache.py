@@ -48,16 +48,13 @@ def cached_probe(runner, workdir: Path, probes: list[FeatureProbe], timeout_s: f
     return report
 
 
-def _target(runner) -> dict:
-    target = runner.describe_target()
-    if target.get("kind") == "pool" and getattr(runner, "instances", None):
-        target = runner.instances[0].describe_target()  # every instance runs the same files
-    return target
-
-
 def probe_key(runner, probes: list[FeatureProbe]) -> str | None:
     """The cache key, or None when the runner cannot name what it runs."""
-    target = _target(runner)
+    instances = getattr(runner, "instances", None) or [runner]  # a pool: emulators started alike, or boards
+    named = [{k: t.get(k) for k in FILE_KEYS} for t in (i.describe_target() for i in instances)]
+    target = named[0]
+    if any(n != target for n in named[1:]):
+        return None  # instances that run different files: no one answer
     files = [target[k] for k in FILE_KEYS if target.get(k)]
     if not files:
         return None
@@ -67,10 +64,10 @@ def probe_key(runner, probes: list[FeatureProbe]) -> str | None:
         digest.update(len(data).to_bytes(8, "big") + data)
 
     part(f"mpconform-probe-cache {FORMAT}".encode())
-    for source in (probe_module.__file__, sys.modules[type(runner).__module__].__file__):
+    for source in (probe_module.__file__, sys.modules[type(instances[0]).__module__].__file__):
         part(Path(source).read_bytes())
     part(repr([dataclasses.astuple(p) for p in probes]).encode())
-    part(json.dumps([runner.name, runner.options, {k: os.environ.get(k) for k in ENVIRONMENT}],
+    part(json.dumps([runner.name, runner.options, len(instances), {k: os.environ.get(k) for k in ENVIRONMENT}],
                     sort_keys=True, default=str).encode())
     for key in FILE_KEYS:
         if not target.get(key):
