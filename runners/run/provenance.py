@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-DIST = "mpconform"
 IDENTITY_KEYS = ("name", "version", "_build", "_machine", "_mpy", "_thread", "platform", "sys_version")
 
 
@@ -29,12 +28,20 @@ def now() -> str:
 def _git_revision(root: Path) -> str | None:
     if not (Path(root) / ".git").exists():
         return None
+    from mpconform.runners.run.gitrev import head_commit
+
+    found = head_commit(Path(root))
+    if found:
+        return found
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
                              stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+DIST = "mpconform"
 
 
 def _tool_version() -> str:
@@ -56,6 +63,12 @@ def _tool_version() -> str:
         return "unknown"
 
 
+def _host() -> dict:
+    import platform  # when a run ends, not before its first test
+
+    return {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()}
+
+
 def firmware(implementation: dict) -> dict:
     out = {k: implementation[k] for k in IDENTITY_KEYS if k in implementation}
     out["version_text"] = version_text(implementation)
@@ -64,13 +77,11 @@ def firmware(implementation: dict) -> dict:
 
 def collect(root: Path, manifest: dict, runner, implementation: dict, targets: list[dict],
             started: str, ended: str) -> dict:
-    import platform
-
     return {
         "firmware": firmware(implementation),
         "runner": {"name": runner.name, "options": _json_safe(runner.options)},
         "targets": targets,
-        "host": {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()},
+        "host": _host(),
         "mpconform": {"version": _tool_version(), "git_revision": _git_revision(root)},
         "spec_digest": manifest.get("spec_digest"),
         "profile": manifest.get("profile"),
