@@ -66,8 +66,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff>=0.6")
+    """ruff on everything; mypy (strict on the model and the runner interface, tools/typecheck.py)."""
+    session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
+    session.run("python", "tools/typecheck.py")
 
 
 @nox.session(python=PYTHON)

@@ -163,9 +163,9 @@ class WriteLock:
                 self.path.unlink()
             self._held = False
 
-    def __enter__(self):
+    def __enter__(self) -> WriteLock:
         self.acquire()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.release()

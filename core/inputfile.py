@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from mpconform.core.errors import MpconformError
@@ -24,7 +25,7 @@ class InputFileError(MpconformError):
     """An input file that cannot be read as what it should be: one line, exit 2."""
 
 
-def read_bytes(path: os.PathLike | str, limit: int = MAX_BYTES) -> bytes:
+def read_bytes(path: os.PathLike[str] | str, limit: int = MAX_BYTES) -> bytes:
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -38,7 +39,7 @@ def read_bytes(path: os.PathLike | str, limit: int = MAX_BYTES) -> bytes:
     return data
 
 
-def decode(path: os.PathLike | str, data: bytes) -> str:
+def decode(path: os.PathLike[str] | str, data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputFileError(f"{path}: UTF-16 text; save it as UTF-8")
     try:
@@ -48,15 +49,16 @@ def decode(path: os.PathLike | str, data: bytes) -> str:
         raise InputFileError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
 
 
-def read_text(path: os.PathLike | str, limit: int = MAX_BYTES) -> str:
+def read_text(path: os.PathLike[str] | str, limit: int = MAX_BYTES) -> str:
     return decode(path, read_bytes(path, limit))
 
 
 def depth_problem(value: object, limit: int = MAX_DEPTH) -> str:
     """'' when `value` nests no deeper than `limit`; else why. Walked without recursion."""
-    stack = [(value, 1)]
+    stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[object]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -69,7 +71,7 @@ def depth_problem(value: object, limit: int = MAX_DEPTH) -> str:
     return ""
 
 
-def parse_json(path: os.PathLike | str, text: str, line_offset: int = 0) -> object:
+def parse_json(path: os.PathLike[str] | str, text: str, line_offset: int = 0) -> object:
     """JSON text from `path`; InputFileError naming the line when it is not JSON, or nests too deep."""
     try:
         value = json.loads(text)
@@ -85,11 +87,11 @@ def parse_json(path: os.PathLike | str, text: str, line_offset: int = 0) -> obje
     return value
 
 
-def load_json(path: os.PathLike | str, limit: int = MAX_BYTES) -> object:
+def load_json(path: os.PathLike[str] | str, limit: int = MAX_BYTES) -> object:
     return parse_json(path, read_text(path, limit))
 
 
-def load_json_lines(path: os.PathLike | str, limit: int = MAX_BYTES) -> list[object]:
+def load_json_lines(path: os.PathLike[str] | str, limit: int = MAX_BYTES) -> list[object]:
     """Each line's value; a line that is not JSON is left out (the last line of a killed
     run may be cut short), one nested too deep is refused."""
     out = []

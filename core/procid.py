@@ -27,7 +27,7 @@ def start_time(pid: int) -> int | None:
         return None
 
 
-def identity(pid: int | None = None) -> dict:
+def identity(pid: int | None = None) -> dict[str, int | None]:
     """What a record keeps of a process (this one by default) to know it again."""
     pid = os.getpid() if pid is None else pid
     return {"pid": pid, "start": start_time(pid)}
@@ -51,4 +51,4 @@ def is_running(pid: int, start: int | None, argv: list[str] | None = None) -> bo
         return False
     if start is not None:
         return now == start
-    return bool(argv) and cmdline(pid) == list(argv)
+    return bool(argv) and cmdline(pid) == list(argv or ())

@@ -6,6 +6,7 @@ profile's runner options without importing the runners package."""
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import EntryPoint
 
 from mpconform.core.errors import RunnerError
 
@@ -21,7 +22,7 @@ BUILTIN = {
 }
 
 
-def _entry_points() -> dict:
+def _entry_points() -> dict[str, EntryPoint]:
     from importlib.metadata import entry_points
 
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
@@ -38,8 +39,10 @@ def load_runner(name: str) -> type:
     loosely because core imports nothing above it."""
     if name in BUILTIN:
         module, _, attr = BUILTIN[name].partition(":")
-        return getattr(import_module(module), attr)
+        cls: type = getattr(import_module(module), attr)
+        return cls
     plugins = _entry_points()
     if name not in plugins:
         raise RunnerError(f"no runner named '{name}' (installed: {', '.join(sorted(available_runners()))})")
-    return plugins[name].load()
+    loaded: type = plugins[name].load()
+    return loaded

@@ -7,6 +7,8 @@ Makefile or C. Every schema check here goes through this validator."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 
@@ -20,9 +22,9 @@ def full_match(pattern: str, text: str) -> bool:
     return (re.fullmatch(pattern[1:-1], text) if _whole(pattern) else re.search(pattern, text)) is not None
 
 
-def _pattern(validator, pattern, instance, schema):
-    if validator.is_type(instance, "string") and not full_match(pattern, instance):
+def _pattern(validator: Any, pattern: str, instance: object, schema: object) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not full_match(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]

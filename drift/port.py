@@ -27,103 +27,11 @@ from mpconform.runners.run.session import make_runner, open_suite
 TOO_MANY = 12  # arguments passed to read a callable's limit; no documented member takes that many
 TAG = "mpconform-drift"
 
-PROBE = """\
-try:
-    import micropython as _m
-except ImportError:
-    print('TAG', repr(('nomodule', '', '')))
-    raise SystemExit
-_ARGS = (0,) * N
-_CTOR = CTOR_ARGS
+# the program that runs on the port, a file you can run by hand
+DEVICE_PROGRAM = Path(__file__).resolve().parent / "device" / "members.py"
 
-
-def _kind(o):
-    try:
-        if isinstance(o, type):
-            return 'class'
-    except Exception:
-        pass
-    try:
-        return type(o).__name__
-    except Exception:
-        return repr(type(o))
-
-
-def _arity(f):
-    try:
-        f(*_ARGS)
-    except TypeError as e:
-        try:
-            return 'TypeError: ' + str(e)
-        except Exception:
-            return 'TypeError'
-    except Exception as e:
-        try:
-            return 'raised ' + type(e).__name__
-        except Exception:
-            return 'raised'
-    return 'ran'
-
-
-def _callable(o):
-    try:
-        return callable(o)
-    except Exception:
-        return True
-
-
-def _report(what, name, obj):
-    k = _kind(obj)
-    a = ''
-    if k != 'module' and _callable(obj):
-        try:
-            a = _arity(obj)
-        except Exception:
-            a = 'probe error'
-    print('TAG', repr((what, name, k, a)))
-
-
-try:
-    _names = dir(_m)
-except Exception:
-    _names = []
-for _n in _names:
-    if _n.startswith('__'):
-        continue
-    try:
-        _o = getattr(_m, _n)
-    except Exception:
-        print('TAG', repr(('member', _n, 'unreadable', '')))
-        continue
-    try:
-        _report('member', _n, _o)
-    except Exception:
-        print('TAG', repr(('member', _n, 'error', '')))
-    if _kind(_o) == 'class':
-        try:
-            _ms = dir(_o)
-        except Exception:
-            _ms = []
-        # Methods are probed bound to an instance: a native method called through
-        # its class checks `self` before it counts arguments.
-        _inst = _o
-        if _n in _CTOR:
-            try:
-                _inst = _o(*_CTOR[_n])
-            except Exception:
-                _inst = _o
-        for _a in _ms:
-            if _a.startswith('__'):
-                continue
-            try:
-                _report('method', _n + '.' + _a, getattr(_inst, _a))
-            except Exception:
-                print('TAG', repr(('method', _n + '.' + _a, 'error', '')))
-print('TAG', repr(('done', '', '', '')))
-"""
-
-# Sample arguments for a documented constructor, by the spec's parameter type.
-_SAMPLES = {"int": "16", "bytes": "b'0123456789abcdef'", "str": "'x'", "bytearray": "bytearray(16)", "bool": "False"}
+# Sample arguments for a documented constructor, by the spec's parameter type (sent as their repr).
+_SAMPLES = {"int": 16, "bytes": b"0123456789abcdef", "str": "x", "bytearray": bytearray(16), "bool": False}
 
 
 STATUSES = ("conformant", "missing", "absent-optional", "undocumented-extra", "signature-mismatch")
@@ -257,16 +165,14 @@ def classify(spec: Spec, profile: Profile, found: dict[str, tuple[str, str]]) ->
 
 def probe_script(spec: Spec) -> str:
     """The probe for this spec: constructor arguments come from each class's documented parameters."""
-    ctors = []
+    ctors = {}
     for api in spec.apis:
         if api.kind != "class":
             continue
         required = [p for p in api.params if not p.get("optional") and "default" not in p]
         if all(p.get("type") in _SAMPLES for p in required):
-            args = "".join(_SAMPLES[p["type"]] + ", " for p in required)
-            ctors.append(f"{api.name!r}: ({args})")
-    return (PROBE.replace("'TAG'", repr(TAG)).replace("(0,) * N", f"(0,) * {TOO_MANY}")
-            .replace("CTOR_ARGS", "{" + ", ".join(ctors) + "}"))
+            ctors[api.name] = tuple(_SAMPLES[p["type"]] for p in required)
+    return f"PARAMS = {(TAG, TOO_MANY, ctors)!r}\n" + DEVICE_PROGRAM.read_text(encoding="utf-8")
 
 
 def probe_port(root: Path, port: str, overrides: dict | None = None, timeout_s: float | None = None, *,

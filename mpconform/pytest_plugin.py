@@ -7,14 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from mpconform.core.options import add_flags, overrides
 from mpconform.paths import find_root
+
+#: the runner options pytest takes, as --mp-NAME
+PYTEST_OPTIONS = ("micropython", "prelude", "device", "firmware")
+PREFIX = "mp-"
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("mpconform", "MicroPython conformance suite")
     group.addoption("--mp-port", metavar="PORT", help="collect the generated conformance suite of PORT (suites/PORT)")
-    group.addoption("--mp-micropython", metavar="PATH", help="binary for the unix runner")
-    group.addoption("--mp-prelude", metavar="FILE", help="MicroPython file imported before every test (unix runner)")
+    add_flags(group.addoption, PYTEST_OPTIONS, prefix=PREFIX)
     group.addoption("--mp-timeout", type=float, default=None, help="seconds a test may take")
 
 
@@ -74,8 +78,7 @@ class BehaviourItem(pytest.Item):
         if key not in cache:
             from mpconform.runners.run.session import make_runner
 
-            overrides = {"micropython": config.getoption("--mp-micropython"), "prelude": config.getoption("--mp-prelude")}
-            runner = make_runner(self.suite, overrides)
+            runner = make_runner(self.suite, overrides(config.option, PYTEST_OPTIONS, prefix=PREFIX))
             runner.open()
             config.add_cleanup(runner.close)
             cache[key] = runner

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from mpconform.core.errors import RunnerError
 
-__all__ = ["Execution", "Runner", "RunnerError"]
+__all__ = ["Capabilities", "Execution", "Runner", "RunnerError", "Step"]
 
 
 @dataclass
@@ -25,19 +26,41 @@ class Execution:
     note: str = ""  # how it ran, when that was out of the ordinary (run again on another instance)
 
 
+class Step(NamedTuple):
+    """One step of input while a test runs: wait until the output holds `after`, then
+    send `send` (characters 0-255, as bytes) the way the port's console would receive
+    them. A tuple, so a plain (after, send) pair is one too."""
+
+    after: str
+    send: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a runner can do beyond running a program, declared once on its class. The
+    run reads them when it plans (a behaviour that needs what the runner lacks is
+    skipped, with that reason, before anything runs); execute() never checks them."""
+
+    #: execute() sends `interact` steps while the test runs.
+    interact: bool = False
+    #: execute() goes on to the friendly REPL once the program has ended and types `repl` lines.
+    repl: bool = False
+    #: the runner takes a prelude (a file imported before each test).
+    prelude: bool = False
+    #: execute_checked() has the port check the program arrived intact before running it.
+    checks_programs: bool = False
+    #: the hard reset kinds the runner's option `hard_reset` may name.
+    reset_kinds: tuple[str, ...] = ()
+    #: how many tests may run at once on one instance; None means no limit.
+    max_parallel: int | None = None
+
+
 class Runner(abc.ABC):
     """Drives one port. Subclasses set `name` and implement `execute`."""
 
     name: ClassVar[str]
-    #: How many tests may run at once on one instance; None means no limit.
-    max_parallel: ClassVar[int | None] = None
-    #: Whether execute() can send input while a test runs (its `interact` steps).
-    #: Behaviours that need it are skipped, with that reason, on runners that cannot.
-    can_interact: ClassVar[bool] = False
-    #: Whether execute() can go on to the port's friendly REPL once the program has ended
-    #: and type lines there (a behaviour's `repl`): runners that drive a REPL can.
-    can_repl: ClassVar[bool] = False
-    #: The options this runner reads (runners/options.py): profiles are checked against
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The options this runner reads (core/options.py): profiles are checked against
     #: them and command-line overrides reach only runners that declare them. None: not
     #: declared (a plug-in written before declarations), options are passed as given.
     OPTIONS: ClassVar[tuple | None] = None
@@ -45,7 +68,25 @@ class Runner(abc.ABC):
     def __init__(self, options: dict):
         from mpconform.core.options import resolve
 
+        # the only place defaults are filled in: runners read self.options, never what they were given
         self.options = resolve(self.name, self.OPTIONS, options)
+
+    # read by the planning code (core/manifest.decide) and the harness
+    @property
+    def can_interact(self) -> bool:
+        return self.capabilities.interact
+
+    @property
+    def can_repl(self) -> bool:
+        return self.capabilities.repl
+
+    @property
+    def checks_programs(self) -> bool:
+        return self.capabilities.checks_programs
+
+    @property
+    def max_parallel(self) -> int | None:
+        return self.capabilities.max_parallel
 
     @classmethod
     def unavailable_reason(cls, options: dict) -> str | None:
@@ -84,11 +125,18 @@ class Runner(abc.ABC):
         self.close()
 
     @abc.abstractmethod
-    def execute(self, script: Path, timeout_s: float) -> Execution:
-        """Run one script file on the port and report what it printed and how it ended.
+    def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                repl: Sequence[str] = ()) -> Execution:
+        """Run one program file on the port and report what it printed and how it ended.
 
-        A runner with `can_interact` also takes `interact`: ((after, send), ...) steps,
-        each waiting until the output holds `after`, then sending `send` (characters
-        0-255, as bytes) the way the port's console would receive them. A runner with
-        `can_repl` also takes `repl`: lines typed at the friendly REPL once the program has
-        ended, whose output is appended to the program's."""
+        `interact`: steps of input sent while it runs (given only to a runner whose
+        capabilities say `interact`). `repl`: lines typed at the friendly REPL once the
+        program has ended, whose output is appended to the program's (given only to a
+        runner whose capabilities say `repl`)."""
+
+    def execute_checked(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                        repl: Sequence[str] = ()) -> Execution:
+        """execute(), with the program checked on the port before it runs, for runners
+        whose capabilities say `checks_programs` (a line that can damage it). Others have
+        nothing more to check: their plain run is the checked one."""
+        return self.execute(program, timeout_s, interact, repl)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from mpconform.runners.plugins.board import BoardState
 from mpconform.runners.plugins.qemu import QemuRunner
 from tests.qemukit import MICROBIT
 
@@ -44,7 +45,7 @@ def test_plain_raw_repl_fallback_and_restart_on_hang(tmp_path):
         starts = runner.qemu_target.starts
         runner.hard_reset()  # what the recovery ladder does when Ctrl-C cannot help
         assert runner.qemu_target.starts == starts + 1
-        runner.ready = False
+        assert runner.state is BoardState.UNKNOWN  # the recovery ladder takes it from here
         ex = runner.execute(ok, 10)
         assert (ex.output, ex.exit_code) == ("free True\r\n", 0)
     assert runner.qemu_target.proc is None  # stopped on close

@@ -18,8 +18,8 @@ PLUGIN = textwrap.dedent(
         """Answers each test with its own .exp: a stand-in port that always conforms."""
         name = "exp-echo"
 
-        def execute(self, script, timeout_s):
-            return Execution(output=Path(str(script) + ".exp").read_text(), exit_code=0, duration_s=0.0)
+        def execute(self, program, timeout_s, interact=(), repl=()):
+            return Execution(output=Path(str(program) + ".exp").read_text(), exit_code=0, duration_s=0.0)
     '''
 )
 

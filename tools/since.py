@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.errors import MpconformError  # noqa: E402
-from generator.history import RELEASE, Evidence, load_history  # noqa: E402
-from generator.manifest import UNRELEASED, release_key  # noqa: E402
-from generator.spec import load_spec  # noqa: E402
+from mpconform.core.errors import MpconformError  # noqa: E402
+from mpconform.core.manifest import UNRELEASED, release_key  # noqa: E402
+from mpconform.generator.history import RELEASE, Evidence, load_history  # noqa: E402
+from mpconform.generator.spec import load_spec  # noqa: E402
 
 DEFAULT_PATH = "py/mpconfig.h"  # where upstream declares every config macro's default
 SKIPPED = "skipped"  # the word a caller (tests/test_history.py) looks for

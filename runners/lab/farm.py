@@ -36,6 +36,7 @@ from mpconform.core.inputfile import InputFileError, decode, parse_json
 from mpconform.core.procid import is_running, start_time
 from mpconform.runners.base import RunnerError
 from mpconform.runners.lab.place import LabClient
+from mpconform.runners.transport.line import free_port, listening
 
 EXPORTER = "mpconform-lab"
 START_S = 15.0
@@ -87,12 +88,6 @@ class _StopSignals:
         if len(self.came) == 1:  # it came while held: stop now
             self.came.append(self.came[0])
             raise Stopped(self.came[0])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tool(name: str) -> str:
@@ -217,7 +212,7 @@ class Lab:
         self._save(record)
         try:
             if coordinator is None:
-                port = _free_port()
+                port = free_port()
                 coordinator = record["coordinator"] = f"127.0.0.1:{port}"
                 shutil.rmtree(self.coordinator_dir, ignore_errors=True)  # left by a lab that was killed
                 self.coordinator_dir.mkdir()
@@ -252,11 +247,11 @@ class Lab:
         if runner["name"] == "qemu":
             from mpconform.runners.plugins.qemu import QemuRunner
 
-            qemu = QemuRunner({k: v for k, v in options.items() if k in {o.name for o in QemuRunner.OPTIONS}})
-            target = qemu.qemu_target
-            self._spawn(record, name, target.command())
-            _wait_port(target.port, f"QEMU for {name}", self.state / f"{name}.log")
-            return {"NetworkSerialPort": {"host": "127.0.0.1", "port": target.port, "speed": 115200, "protocol": "raw"}}
+            names = {o.name for o in QemuRunner.OPTIONS}  # the profile's, less what a place adds
+            port = free_port()
+            self._spawn(record, name, QemuRunner.plan({k: v for k, v in options.items() if k in names}).command(port))
+            _wait_port(port, f"QEMU for {name}", self.state / f"{name}.log")
+            return {"NetworkSerialPort": {"host": "127.0.0.1", "port": port, "speed": 115200, "protocol": "raw"}}
         if runner["name"] == "board" and (options.get("target") or {}).get("kind") == "unix-pty":
             from mpconform.runners.plugins.unix import find_micropython
 
@@ -281,7 +276,7 @@ class Lab:
         outlets = [name for name, res in resources.items() if "RawSerialPort" in res]
         if not outlets:
             return
-        port = _free_port()
+        port = free_port()
         self._spawn(record, "power", [sys.executable, "-m", "mpconform.runners.lab.power", "--port", str(port),
                                       *[str(relays[name]) for name in outlets]])
         _wait_port(port, "the lab's power switch", self.state / "power.log", connect=True)
@@ -422,8 +417,6 @@ def _reap(pid: int) -> None:
 def _wait_port(port: int, what: str, log: Path, connect: bool = False) -> None:
     """Until something listens on the port: by connecting, or (QEMU, whose only client
     slot a connection would take) from /proc."""
-    from mpconform.runners.plugins.qemu import _listening
-
     deadline = time.monotonic() + START_S
     while True:
         if connect:
@@ -433,8 +426,8 @@ def _wait_port(port: int, what: str, log: Path, connect: bool = False) -> None:
             except OSError:
                 pass
         else:
-            listening = _listening(port)
-            if listening or listening is None:
+            up = listening(port)
+            if up or up is None:
                 return
         if time.monotonic() > deadline:
             text = log.read_text(errors="replace").strip()[-300:] if log.exists() else ""

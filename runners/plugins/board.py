@@ -20,13 +20,15 @@ session keeps every result already measured).
 
 from __future__ import annotations
 
+import enum
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpconform.core.options import TIMEOUT, Option, kinds
-from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.core.options import COORDINATOR, DEVICE, MICROPYTHON, PLACE, PLACE_WAIT, TIMEOUT, Option, kinds
+from mpconform.runners.base import Capabilities, Execution, Runner, RunnerError, Step
 from mpconform.runners.run.probe import IDENTITY, parse_identity
 from mpconform.runners.transport.friendly_repl import type_lines
 from mpconform.runners.transport.line import DEFAULT_BAUDRATE, ReadTimeout, SerialTransport, TransportLost
@@ -39,17 +41,18 @@ from mpconform.runners.transport.rawrepl import (
     RawRepl,
     Undelivered,
 )
+from mpconform.runners.transport.resets import KINDS as HARD_RESET_KINDS
+from mpconform.runners.transport.resets import ResetStrategy, reset_strategy
 from mpconform.runners.transport.targets import SerialTarget, Target
 
-HARD_RESET_KINDS = ("target", "dtr_rts", "command")
 TARGET_KINDS = ("unix-pty",)
 
 OPTIONS = (
     TIMEOUT,
-    Option("device", "str", None, "serial device or pyserial URL: /dev/ttyACM0, socket://h:p, rfc2217://h:p (--device)"),
-    Option("place", "str", None, "a labgrid place to acquire and use as the board (--place, --places)"),
-    Option("coordinator", "str", None, "the labgrid coordinator, host:port (--coordinator, else $LG_COORDINATOR)"),
-    Option("place_wait_s", "float", 0, "how long to wait for a place someone else holds (--wait)"),
+    DEVICE,
+    PLACE,
+    COORDINATOR,
+    PLACE_WAIT,
     Option("baudrate", "int", DEFAULT_BAUDRATE, "line speed of a local serial device"),
     Option("raw_paste", "bool", True, "use raw-paste when the firmware offers it (false: plain raw REPL)"),
     Option("soft_reset", "bool", True, "Ctrl-D between tests so no state leaks"),
@@ -59,7 +62,7 @@ OPTIONS = (
     Option("target", "mapping", None, "{kind: unix-pty}: start the unix port on a pseudo-terminal as the board",
            check=kinds(*TARGET_KINDS)),
     Option("target_link", "str", None, "where the pty target publishes its device path"),
-    Option("micropython", "str", None, "the unix binary a unix-pty target runs (--micropython)"),
+    MICROPYTHON.documented("the unix binary a unix-pty target runs (--micropython)"),
     Option("answer_s", "seconds", 1.5, "how long a live board may take to show the raw REPL"),
     Option("boot_s", "seconds", 5.0, "how long a reset board may take"),
     Option("reconnect_s", "seconds", 20.0, "how long a lost board may stay away before the run stops"),
@@ -68,12 +71,12 @@ OPTIONS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class BoardConfig:
-    """The board's facts: where it is, how to reset it, how long it takes to answer."""
+    """The board's facts: how to reset it, how long it takes to answer. Made from the
+    resolved options; the two with a default here are those a runner built on this one
+    may not declare (a QEMU board has no line speed and is reset by restarting QEMU)."""
 
-    hard_reset: dict | None
-    baudrate: int
     raw_paste: bool
     soft_reset: bool
     answer_s: float  # how long a live board may take to show the raw REPL banner
@@ -81,11 +84,23 @@ class BoardConfig:
     reconnect_s: float  # how long a lost board may stay away before the run stops
     chunk: int
     chunk_delay_s: float
+    hard_reset: dict | None = None
+    baudrate: int = DEFAULT_BAUDRATE
 
     @classmethod
     def from_options(cls, options: dict) -> BoardConfig:
-        defaults = {o.name: o.default for o in OPTIONS}
-        return cls(**{f: options.get(f, defaults[f]) for f in cls.__dataclass_fields__})
+        return cls(**{f: options[f] for f in cls.__dataclass_fields__ if f in options})
+
+
+class BoardState(enum.Enum):
+    """Where the board is, as the runner moves it: UNKNOWN until recovery brings it to
+    READY (a clean raw REPL prompt); RUNNING while a test has it, then READY again after
+    its soft reset, or UNKNOWN when that failed; CLOSED once released."""
+
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+    READY = "ready"
+    RUNNING = "running"
 
 
 def _decode(data: bytes) -> str:
@@ -96,34 +111,36 @@ class BoardRunner(Runner):
     """A board through its raw REPL; what the board is comes from make_target()."""
 
     name = "board"
-    max_parallel = 1
-    can_interact = True
-    can_repl = True  # the raw REPL is left for the friendly one and entered again
+    # the raw REPL is left for the friendly one and entered again (repl); a line can damage
+    # a program, so a non-pass is judged on a run the board checked (checks_programs)
+    capabilities = Capabilities(interact=True, repl=True, checks_programs=True, reset_kinds=HARD_RESET_KINDS,
+                                max_parallel=1)
     OPTIONS = OPTIONS
 
     def __init__(self, options: dict):
         super().__init__(options)
         self.config = BoardConfig.from_options(self.options)
+        self.resetter: ResetStrategy = reset_strategy(self.config.hard_reset)
         self.target: Target | None = None  # set while open
         self.transport: SerialTransport | None = None
         self.repl: RawRepl | None = None
-        self.ready = False  # at the raw prompt with a freshly reset board
+        self.state = BoardState.CLOSED
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._planned = self.plan_target()  # fails here, before anything starts, on bad options
 
     # -- the target ------------------------------------------------------------------
     def plan_target(self):
         """Check the options name a board; returns what make_target() needs."""
-        o = {opt.name: opt.default for opt in OPTIONS} | self.options
+        o = self.options  # resolved; a runner built on this one may not declare target or device
         if o["place"]:
             from mpconform.runners.lab.place import PlaceTarget
 
             return PlaceTarget.plan(o["place"], o["coordinator"], o["place_wait_s"])
-        if o["target"]:
+        if o.get("target"):
             from mpconform.runners.plugins.unix import find_micropython
 
             return [find_micropython(o["micropython"])]
-        if not o["device"]:
+        if not o.get("device"):
             raise RunnerError("board runner needs a device: pass --device URL (e.g. /dev/ttyACM0, "
                               "socket://host:port, rfc2217://host:port), --place NAME or set runner.options.device")
         return None
@@ -132,7 +149,7 @@ class BoardRunner(Runner):
         o = self.options
         if o["place"]:
             return self._planned.target()
-        if o["target"]:
+        if o.get("target"):
             from mpconform.runners.transport.pty_target import PtyTarget
 
             link = o["target_link"]
@@ -140,17 +157,18 @@ class BoardRunner(Runner):
                 self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-board-")
                 link = str(Path(self._tmp.name) / "board")
             return PtyTarget(self._planned, Path(link), url=o["device"])
-        return SerialTarget(o["device"], self.config.hard_reset if self.config.hard_reset
-                            and self.config.hard_reset["kind"] != "target" else None)
+        return SerialTarget(o["device"])
 
     @classmethod
     def unavailable_reason(cls, options: dict) -> str | None:
-        why = super().unavailable_reason(options)
-        device = options.get("device")
-        local = isinstance(device, str) and "://" not in device
-        if why is None and not options.get("target") and not options.get("place") and local and not Path(device).exists():
-            why = f"no serial device at {device} (pass --device)"
-        return why
+        try:
+            o = cls(options).options
+        except RunnerError as exc:
+            return str(exc)
+        device = o.get("device")  # (a runner built on this one may have no device)
+        if o.get("target") or o["place"] or not device or "://" in device or Path(device).exists():
+            return None
+        return f"no serial device at {device} (pass --device)"
 
     @classmethod
     def can_multiply(cls, options: dict) -> bool:
@@ -179,6 +197,7 @@ class BoardRunner(Runner):
             self.transport = SerialTransport(url, self.config.baudrate)
             self.repl = RawRepl(self.transport, raw_paste=self.config.raw_paste,
                                 chunk=self.config.chunk, chunk_delay_s=self.config.chunk_delay_s)
+            self.state = BoardState.UNKNOWN
             self._recover()
         except BaseException:
             self.close()  # `with` does not call close() when open() fails: stop the target here
@@ -195,27 +214,29 @@ class BoardRunner(Runner):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-        self.ready = False
+        self.state = BoardState.CLOSED
 
     # -- one test ------------------------------------------------------------------
-    #: The harness asks for a checked run (execute_checked) before it judges a test
-    #: that did not pass: a line fault is the runner's, never the port's.
-    checks_programs = True
+    def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                repl: Sequence[str] = ()) -> Execution:
+        return self._run(program, timeout_s, interact, repl, checked=False)
 
-    def execute_checked(self, script: Path, timeout_s: float, **extra) -> Execution:
-        """Run `script` through the loader that checks on the board, before it runs, that
-        the program arrived intact (runners/delivery.py), sending it once more if not.
-        Costlier than execute() and one exec() deeper, so kept for judging non-passes."""
-        return self.execute(script, timeout_s, checked=True, **extra)
+    def execute_checked(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                        repl: Sequence[str] = ()) -> Execution:
+        """Run `program` through the loader that checks on the board, before it runs, that
+        it arrived intact (runners/delivery.py), sending it once more if not. Costlier
+        than execute() and one exec() deeper, so the harness keeps it for judging
+        non-passes: a line fault is the runner's, never the port's."""
+        return self._run(program, timeout_s, interact, repl, checked=True)
 
-    def execute(self, script: Path, timeout_s: float, interact: tuple = (), repl: tuple = (),
-                checked: bool = False) -> Execution:
+    def _run(self, script: Path, timeout_s: float, interact: Sequence[Step], repl: Sequence[str],
+             checked: bool) -> Execution:
         if self.transport is None:
             self.open()
         code = script.read_bytes()
-        if not self.ready:
+        if self.state is not BoardState.READY:
             self._recover()
-        self.ready = False
+        self.state = BoardState.RUNNING
         start = time.monotonic()
         try:
             out, err = self.repl.run(code, timeout_s, interact, verify=checked)
@@ -261,26 +282,22 @@ class BoardRunner(Runner):
         """Soft reset so no state (a locked heap, a scheduled callback, kbd_intr(-1))
         leaks into the next test."""
         if not self.config.soft_reset:
-            self.ready = True
+            self.state = BoardState.READY
             return
         try:
             self.repl.soft_reset(self.config.boot_s)
-            self.ready = True
+            self.state = BoardState.READY
         except (TransportLost, ReadTimeout, ProtocolError):
-            self.ready = False
+            self.state = BoardState.UNKNOWN
 
     # -- recovery ------------------------------------------------------------------
     @property
     def has_hard_reset(self) -> bool:
-        spec = self.config.hard_reset
-        if spec is None or spec["kind"] == "target":
-            # the target's own reset: asked for, or the only way to reset it (an emulator, a place's power)
-            return self.target is not None and self.target.can_hard_reset and (spec is not None or self.target.reset_by_default)
-        return True
+        return self.resetter.can_reset(self.target)
 
     def hard_reset(self) -> None:
-        if self.target is not None:
-            self.target.hard_reset(self.transport)
+        self.resetter.reset(self.target, self.transport)
+        self.state = BoardState.UNKNOWN
 
     def _recover(self) -> None:
         """Bring the board to a clean raw REPL prompt, or raise RunnerError."""
@@ -301,7 +318,7 @@ class BoardRunner(Runner):
                     self.repl.enter(self.config.boot_s)
                 if self.config.soft_reset:
                     self.repl.soft_reset(self.config.boot_s)
-                self.ready = True
+                self.state = BoardState.READY
                 return
             except (TransportLost, ReadTimeout, ProtocolError) as exc:
                 last = str(exc)

@@ -16,16 +16,18 @@ BOARD` last built for the option `board` (mpconform/firmware.py).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from mpconform.core.options import TIMEOUT, Option
+from mpconform.core.options import FIRMWARE, TIMEOUT, Option, resolve
 from mpconform.runners.base import RunnerError
 from mpconform.runners.plugins.board import OPTIONS as BOARD_OPTIONS
 from mpconform.runners.plugins.board import BoardRunner
-from mpconform.runners.transport.line import free_port
+from mpconform.runners.transport.line import free_port, listening
 from mpconform.runners.transport.process import kill_group
 from mpconform.runners.transport.targets import Target
 
@@ -62,15 +64,56 @@ def _board_check(value) -> str:
     return "" if value.replace("_", "").isalnum() else f"expected a ports/qemu board name like MPS2_AN385, got {value!r}"
 
 
-def _listening(port: int) -> bool:
-    """True when something listens on 127.0.0.1:port, read from /proc (connecting would
-    take QEMU's only client slot); None when /proc cannot tell."""
-    try:
-        text = Path("/proc/net/tcp").read_text()
-    except OSError:
-        return None
-    wanted = f"0100007F:{port:04X}"
-    return any(f" {wanted} " in line and line.split()[3] == "0A" for line in text.splitlines()[1:])
+def qemu_command(qemu: str, machine: str, args: list[str], port: int) -> list[str]:
+    """QEMU's command line with the board's UART on tcp://127.0.0.1:port."""
+    serial = f"tcp:127.0.0.1:{port},server,nowait,nodelay=on"
+    return [qemu, "-machine", machine, *args, "-serial", serial]
+
+
+@dataclass(frozen=True)
+class QemuPlan:
+    """What to start for one emulated board, checked: the QEMU binary found, the
+    firmware there, its path filled into the arguments."""
+
+    qemu: str
+    machine: str
+    args: list[str]
+    firmware: str
+    board: str | None = None
+
+    def command(self, port: int) -> list[str]:
+        return qemu_command(self.qemu, self.machine, self.args, port)
+
+
+def plan_qemu(options: dict) -> QemuPlan:
+    """The emulated board a qemu profile's (resolved) options describe; RunnerError
+    saying what is missing (the machine, the firmware, QEMU itself)."""
+    o = options
+    if not o["machine"] or not o["args"]:
+        raise RunnerError("qemu runner: the profile must give the options machine and args")
+    firmware = o["firmware"] or _installed_firmware(o)
+    if not Path(firmware).is_file():
+        raise RunnerError(f"firmware not found: {firmware}" + (f"; {o['firmware_hint']}" if o["firmware_hint"] else ""))
+    qemu = shutil.which(o["qemu"])
+    if not qemu:
+        raise RunnerError(f"{o['qemu']} not found; install Debian's qemu-system-arm or qemu-system-misc "
+                          "(mpconform install qemu)")
+    firmware = str(Path(firmware).resolve())
+    return QemuPlan(qemu, o["machine"], [a.replace(PLACEHOLDER, firmware) for a in o["args"]], firmware, o["board"])
+
+
+def _installed_firmware(o: dict) -> str:
+    from mpconform.runners.install.firmware import FirmwareBuild, installed
+
+    if not o["board"]:
+        raise RunnerError(f"the {o['machine']} machine needs a firmware: --firmware PATH"
+                          + (f"; {o['firmware_hint']}" if o["firmware_hint"] else ""))
+    build = FirmwareBuild(o["board"], dict(o["macros"] or {}), tuple(o["make_args"] or ()))
+    found = installed(build)
+    if found is None:
+        raise RunnerError(f"no firmware installed for board {o['board']}: run `{build.install_command()}` "
+                          "(from MICROPY_DIR, --micropython-dir DIR or --archive TAR), or give --firmware PATH")
+    return str(found)
 
 
 class QemuTarget(Target):
@@ -92,8 +135,7 @@ class QemuTarget(Target):
         return f"socket://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        serial = f"tcp:127.0.0.1:{self.port},server,nowait,nodelay=on"
-        return [self.qemu, "-machine", self.machine, *self.args, "-serial", serial]
+        return qemu_command(self.qemu, self.machine, self.args, self.port)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -106,11 +148,11 @@ class QemuTarget(Target):
             if self.proc.poll() is not None:
                 why = self.proc.stderr.read().decode(errors="replace").strip()
                 raise RunnerError(f"{self.qemu} exited at start (status {self.proc.returncode}): {why[-300:]}")
-            listening = _listening(self.port)
-            if listening is None:
+            up = listening(self.port)
+            if up is None:
                 time.sleep(0.3)  # no /proc: give it a moment; the board runner retries the connection anyway
                 return
-            if listening:
+            if up:
                 return
             time.sleep(0.02)
         raise RunnerError(f"{self.qemu} did not open 127.0.0.1:{self.port} within {LISTEN_WAIT_S:.0f}s")
@@ -173,7 +215,7 @@ class QemuRunner(BoardRunner):
         Option("qemu", "str", QEMU, "the QEMU binary (qemu-system-arm, qemu-system-riscv32, ...)"),
         Option("args", "list", None, f"QEMU arguments after -machine, {PLACEHOLDER} standing for the firmware's path "
                f"(e.g. [-nographic, -monitor, none, -kernel, {PLACEHOLDER}])", check=_args_check),
-        Option("firmware", "str", None, "firmware file (--firmware overrides; default: board's installed firmware)"),
+        FIRMWARE,
         Option("board", "str", None, "upstream ports/qemu board whose firmware `mpconform install firmware BOARD` "
                "built (used when no firmware is given)", check=_board_check),
         Option("macros", "mapping", None, "macros `install firmware` builds the board with on top of its config",
@@ -186,39 +228,32 @@ class QemuRunner(BoardRunner):
             "place", "coordinator", "place_wait_s")),
     )
 
+    # the target's own reset (a new QEMU) is the only one: there is no option hard_reset
+    capabilities = dataclasses.replace(BoardRunner.capabilities, reset_kinds=())
+
+    def __init__(self, options: dict):
+        super().__init__(options)
+        plan = self._planned
+        # made (not started) once and kept across open/close: tests and the pool look at its restarts
+        self.qemu_target = QemuTarget(plan.qemu, plan.machine, plan.args) if isinstance(plan, QemuPlan) else None
+
+    @classmethod
+    def plan(cls, options: dict) -> QemuPlan:
+        """The emulated board a profile's options describe (the lab starts it itself)."""
+        return plan_qemu(resolve(cls.name, cls.OPTIONS, options))
+
     def plan_target(self):
-        o = self.options
-        self.machine, self.firmware, self.qemu_target = o["machine"], None, None
-        if o.get("place"):  # the emulated board runs in a lab, exported as a place
+        if self.options["place"]:  # the emulated board runs in a lab, exported as a place
             return super().plan_target()
-        if not o["machine"] or not o["args"]:
-            raise RunnerError("qemu runner: the profile must give the options machine and args")
-        firmware = o["firmware"] or self._installed_firmware()
-        if not Path(firmware).is_file():
-            raise RunnerError(f"firmware not found: {firmware}" + (f"; {o['firmware_hint']}" if o["firmware_hint"] else ""))
-        qemu = shutil.which(o["qemu"])
-        if not qemu:
-            raise RunnerError(f"{o['qemu']} not found; install Debian's qemu-system-arm or qemu-system-misc "
-                              "(mpconform install qemu)")
-        self.firmware = str(Path(firmware).resolve())
-        args = [a.replace(PLACEHOLDER, self.firmware) for a in o["args"]]
-        # kept across open/close: tests and the pool look at its restarts
-        self.qemu_target = QemuTarget(qemu, o["machine"], args)
-        return None
+        return plan_qemu(self.options)
 
-    def _installed_firmware(self) -> str:
-        from mpconform.runners.install.firmware import FirmwareBuild, installed
+    @property
+    def machine(self) -> str:
+        return self.options["machine"]
 
-        o = self.options
-        if not o["board"]:
-            raise RunnerError(f"the {o['machine']} machine needs a firmware: --firmware PATH"
-                              + (f"; {o['firmware_hint']}" if o["firmware_hint"] else ""))
-        build = FirmwareBuild(o["board"], dict(o["macros"] or {}), tuple(o["make_args"] or ()))
-        found = installed(build)
-        if found is None:
-            raise RunnerError(f"no firmware installed for board {o['board']}: run `{build.install_command()}` "
-                              "(from MICROPY_DIR, --micropython-dir DIR or --archive TAR), or give --firmware PATH")
-        return str(found)
+    @property
+    def firmware(self) -> str | None:
+        return self._planned.firmware if isinstance(self._planned, QemuPlan) else None
 
     def make_target(self) -> Target:
         return self.qemu_target or super().make_target()

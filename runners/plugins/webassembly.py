@@ -10,10 +10,11 @@ from __future__ import annotations
 import queue
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from mpconform.core.options import TIMEOUT, Option
-from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.base import Execution, Runner, RunnerError, Step
 from mpconform.runners.install.runtimes import NPM_PACKAGE, webassembly_module
 from mpconform.runners.transport.nodehost import ABORT_MARKER, EXIT_RUNTIME_ABORT, NodeHost  # noqa: F401  (re-exported)
 
@@ -38,17 +39,17 @@ class WebAssemblyRunner(Runner):
 
     def __init__(self, options: dict):
         super().__init__(options)
-        node = options.get("node") or "node"
+        node = self.options["node"] or "node"
         self.node = shutil.which(node)
         if not self.node:
             raise RunnerError(f"node not found ({node}); install Node.js >= 16 (Debian: apt-get install nodejs)")
-        self.module = Path(options.get("module") or webassembly_module())
+        self.module = Path(self.options["module"] or webassembly_module())
         if not self.module.is_file():
             raise RunnerError(f"npm package {NPM_PACKAGE} not installed ({self.module} missing); {INSTALL_HINT}")
         self.extra = []
         for key in ("heapsize", "pystack"):
-            if options.get(key):
-                self.extra += [f"--{key}", str(int(options[key]))]
+            if self.options[key]:
+                self.extra += [f"--{key}", str(int(self.options[key]))]
         self._idle: queue.SimpleQueue[NodeHost] = queue.SimpleQueue()
         self._hosts: list[NodeHost] = []  # every host started, so close() stops them all
         self._lock = threading.Lock()
@@ -69,10 +70,11 @@ class WebAssemblyRunner(Runner):
                 self._hosts.append(host)
             return host
 
-    def execute(self, script: Path, timeout_s: float) -> Execution:
+    def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                repl: Sequence[str] = ()) -> Execution:
         host = self._take()
         try:
-            return host.run(script, timeout_s)
+            return host.run(program, timeout_s)
         finally:
             self._idle.put(host)  # killed or not: a dead host starts again on its next test
 

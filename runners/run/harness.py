@@ -14,7 +14,7 @@ from pathlib import Path
 from mpconform.core.errors import MpconformError
 from mpconform.core.manifest import decide, explain_requirements
 from mpconform.core.results import Result
-from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.base import Execution, Runner, RunnerError, Step
 from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches
 from mpconform.runners.run.probe import LIMIT, FeatureProbe
 from mpconform.runners.transport.bounded import clip_text
@@ -170,15 +170,11 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
         return Result(test["id"], test["api"], "skip", 0.0, cannot.reason)
     script = suite.directory / test["file"]
     timeout = test.get("timeout_s") or timeout_s
-    # Only what the test needs is passed: a runner without the capability never sees the keyword.
-    extra: dict = {}
-    if test.get("interact"):
-        extra["interact"] = tuple((s["after"], s["send"]) for s in test["interact"])
-    if test.get("repl"):
-        extra["repl"] = tuple(test["repl"])
-    ex = runner.execute(script, timeout, **extra)
-    if getattr(runner, "checks_programs", False):
-        ex = _checked_if_unsure(suite, test, runner, script, timeout, extra, ex)
+    interact = tuple(Step(s["after"], s["send"]) for s in test.get("interact") or ())
+    repl = tuple(test.get("repl") or ())
+    ex = runner.execute(script, timeout, interact, repl)
+    if runner.checks_programs:
+        ex = _checked_if_unsure(suite, test, runner, script, timeout, interact, repl, ex)
     outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.get("features", {}),
                                suite.limits_in_force)
     if ex.note:
@@ -186,8 +182,8 @@ def run_one(suite: Suite, test: dict, runner: Runner, timeout_s: float) -> Resul
     return Result(test["id"], test["api"], outcome, round(ex.duration_s, 4), clip_text(detail, DETAIL_CHARS))
 
 
-def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, timeout: float, extra: dict,
-                       ex: Execution) -> Execution:
+def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, timeout: float, interact: tuple,
+                       repl: tuple, ex: Execution) -> Execution:
     """A line that lost or changed a byte makes a failure of its own, so a run that did
     not pass is judged again on a run whose program the board checked before running it
     (a damaged program that still gives the expected output is no concern)."""
@@ -196,7 +192,7 @@ def _checked_if_unsure(suite: Suite, test: dict, runner: Runner, script: Path, t
     if first not in UNSURE or (first == "fail" and test["status"] == "xfail"):
         return ex  # (a damaged program can only fail, and this one is expected to: its verdict stands)
     try:
-        checked = runner.execute_checked(script, timeout, **extra)
+        checked = runner.execute_checked(script, timeout, interact, repl)
     except RunnerError:
         return ex  # the board is gone: the first run's account stands
     if classify(judge, suite.expected(test), checked)[0] != first:

@@ -4,15 +4,19 @@ the number of live instances; each test goes to the next free instance.
 
 An instance that dies (it loses its line, or its recovery gives up) is dropped, and
 the test it was running goes once more to another instance, marked so in its
-result. The run stops only when no instance is left."""
+result. A line error on one test (a handshake lost under load) is not a death: that
+test goes once more to another instance and the instance stays, unless its next test
+errs too. The run stops only when no instance is left."""
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.base import Execution, Runner, RunnerError, Step
 
 
 class RunnerPool(Runner):
@@ -25,12 +29,15 @@ class RunnerPool(Runner):
         self.instances = list(instances)
         self.name = instances[0].name
         self.options = instances[0].options
-        self.max_parallel = len(instances)
-        self.can_interact = all(i.can_interact for i in instances)
-        self.can_repl = all(i.can_repl for i in instances)
+        caps = [i.capabilities for i in instances]
+        # what every instance can do (they are of one profile, so that is what each can)
+        self.capabilities = dataclasses.replace(
+            caps[0], interact=all(c.interact for c in caps), repl=all(c.repl for c in caps),
+            checks_programs=all(c.checks_programs for c in caps), max_parallel=None)
         self._free: queue.Queue[Runner] = queue.Queue()
         self._lock = threading.Lock()
         self._dead: dict[int, str] = {}  # instance index -> why it was dropped
+        self._erred: set[int] = set()  # instances whose last test ended in a line error
         self._ran: dict[int, list[str]] = {i: [] for i in range(len(instances))}
         self._opening: list[threading.Thread] = []
 
@@ -80,7 +87,6 @@ class RunnerPool(Runner):
             if keep_last and self.alive <= 1:
                 return False
             self._dead[self.instances.index(inst)] = why
-            self.max_parallel = max(1, self.alive)
         inst.close()
         return True
 
@@ -94,31 +100,43 @@ class RunnerPool(Runner):
                 continue
 
     @property
-    def checks_programs(self) -> bool:
-        return all(getattr(inst, "checks_programs", False) for inst in self.instances)
+    def max_parallel(self) -> int:
+        """One test per live instance."""
+        return max(1, self.alive)
 
-    def execute_checked(self, script: Path, timeout_s: float, **extra) -> Execution:
-        return self.execute(script, timeout_s, checked=True, **extra)
+    def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                repl: Sequence[str] = ()) -> Execution:
+        return self._on_an_instance(program, lambda inst: inst.execute(program, timeout_s, interact, repl))
 
-    def execute(self, script: Path, timeout_s: float, checked: bool = False, **extra) -> Execution:
+    def execute_checked(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
+                        repl: Sequence[str] = ()) -> Execution:
+        return self._on_an_instance(program, lambda inst: inst.execute_checked(program, timeout_s, interact, repl))
+
+    def _on_an_instance(self, script: Path, run: Callable[[Runner], Execution]) -> Execution:
         note = ""
         for attempt in range(2):
             inst = self._take()
             where = self._where(inst)
             try:
-                if checked:
-                    ex = inst.execute_checked(script, timeout_s, **extra)
-                else:
-                    ex = inst.execute(script, timeout_s, **extra)
+                ex = run(inst)
             except RunnerError as exc:
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"
                 continue
-            if ex.error and attempt == 0 and self._drop(inst, ex.error, keep_last=True):
-                note = f"instance {where} was lost ({ex.error})"
-                continue
+            index = self.instances.index(inst)
+            if ex.error and attempt == 0:
+                if index not in self._erred:  # one error: the test again elsewhere, the instance stays
+                    self._erred.add(index)
+                    self._free.put(inst)
+                    note = f"instance {where} lost the test ({ex.error})"
+                    continue
+                if self._drop(inst, ex.error, keep_last=True):  # two in a row: the instance is unwell
+                    note = f"instance {where} was lost ({ex.error})"
+                    continue
+            if not ex.error:
+                self._erred.discard(index)
             with self._lock:
-                self._ran[self.instances.index(inst)].append(script.stem)
+                self._ran[index].append(script.stem)
             self._free.put(inst)
             if note:
                 ex.note = f"ran again on {where} after {note}"

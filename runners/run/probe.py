@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.runners.base import Runner
+from mpconform.runners.base import Runner, Step
 
 IDENTITY_TAG = "mpconform-probe"
 BEGIN_TAG = "mpconform-feature-begin"
@@ -34,124 +34,30 @@ EVIDENCE_CHARS = 300
 FEATURE = "feature"
 LIMIT = "limit"
 
-# Runs on the port; must compile on old and tiny MicroPythons: no f-strings, no slices,
-# every step guarded.
-IDENTITY = """\
-import sys
-_i = sys.implementation
-for _k in ('name', 'version', '_machine', '_build', '_mpy', '_thread'):
-    if hasattr(_i, _k):
-        print('mpconform-probe', _k, repr(getattr(_i, _k)))
-print('mpconform-probe', 'platform', repr(sys.platform))
-print('mpconform-probe', 'sys_version', repr(sys.version))
-"""
+# The programs that run on the port are files you can run by hand (runners/run/device/):
+# they must compile on old and tiny MicroPythons (no f-strings, no slices, every step
+# guarded). What varies is put before them as literal data, or as the probes' own code.
+DEVICE = Path(__file__).resolve().parent / "device"
 
-# Always there: the module under test, and _run, which skips a probe whose implied
-# feature is known absent (or unknown), collects garbage first (a small heap), and
-# prints the answer between markers. A probe decided by what it prints returns None:
-# only the host knows its answer, so it is not in _known.
-BASE = """\
-try:
-    import micropython
-except ImportError:
-    micropython = None
-try:
-    from gc import collect as _collect
-except ImportError:
-    _collect = None
-def _run(name, probe, needs):
-    print('mpconform-feature-begin', name)
-    r = None
-    for n in needs:
-        k = _known.get(n, 1)
-        if k is False:
-            r = (False, 'needs ' + n + ', which is absent')
-        elif k is None and r is None:
-            r = (None, 'needs ' + n + ', which the probe could not tell')
-    if r is None:
-        if _collect:
-            _collect()
-        try:
-            r = probe()
-        except ImportError as e:
-            r = (False, 'ImportError ' + repr(e.args))
-        except MemoryError as e:
-            r = (None, 'MemoryError ' + repr(e.args))
-        except BaseException as e:
-            r = (None, repr(e))
-    if type(r) is tuple:
-        _known[name] = r[0]
-    elif r is not None:
-        _known[name] = r
-    print('mpconform-feature-end', name, repr(r))
-"""
 
-# Helpers a probe may use, each sent only with probes that name it.
-HELPERS = {
-    "_exec": """\
-def _exec(src):
-    try:
-        exec
-    except NameError:
-        raise RuntimeError('no exec() to compile a test snippet with')
-    try:
-        exec(src, {})
-    except SyntaxError as e:
-        return False, 'SyntaxError ' + repr(e.args) + ' compiling ' + repr(src)
-    return True, 'compiled and ran ' + repr(src)
-""",
-    "_show": """\
-def _show(fn):
-    try:
-        fn()
-    except Exception as e:
-        sys.print_exception(e)
-        return
-    raise RuntimeError('nothing raised')
-""",
-    "_raise_plain": """\
-def _raise_plain():
-    raise ValueError('probe')
-""",
-    # `@micropython.bytecode` is compiled through exec() so a build that rejects the
-    # decorator fails only the probes that use it.
-    "_bytecode_raiser": """\
-def _bytecode_raiser():
-    g = {}
-    try:
-        exec('@micropython.bytecode\\ndef f():\\n    raise ValueError(\\'probe\\')\\n', g)
-    except SyntaxError as e:
-        raise RuntimeError('@micropython.bytecode did not compile: ' + repr(e.args))
-    return g['f']
-""",
-}
+def _device(name: str) -> str:
+    """A device program as sent: comment and blank lines dropped (a board without
+    raw-paste holds the whole text in its heap while it compiles)."""
+    text = (DEVICE / name).read_text(encoding="utf-8")
+    return "".join(line + "\n" for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
-# One probe: its body as a function, run by _run. ImportError means the module is
-# missing: the feature is absent. Anything else raised means the probe cannot tell.
-ONE_PROBE = """\
-def _probe():
-BODY
-_run(NAME, _probe, NEEDS)
-"""
 
-# A probe sent on its own (the port had too little heap for more): no _run, whose work
-# (implications, garbage) the host has done. The least a port must compile.
-ALONE = """\
-try:
-    import micropython
-except ImportError:
-    micropython = None
-def _probe():
-BODY
-print('mpconform-feature-begin', NAME)
-try:
-    r = _probe()
-except ImportError as e:
-    r = (False, 'ImportError ' + repr(e.args))
-except BaseException as e:
-    r = (None, repr(e))
-print('mpconform-feature-end', NAME, repr(r))
-"""
+def _helpers() -> dict[str, str]:
+    """Each helper of device/helpers.py by name, as sent: only with the probes that use it."""
+    text = _device("helpers.py")
+    return {node.name: ast.get_source_segment(text, node) + "\n"
+            for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
+
+
+IDENTITY = _device("identity.py")
+BASE = _device("run_probes.py")
+HELPERS = _helpers()
+ALONE = _device("alone.py")
 
 
 @dataclass(frozen=True)
@@ -163,7 +69,7 @@ class FeatureProbe:
     output_tells: str = ""  # regex: printed output not matching it cannot tell
     kind: str = FEATURE  # or LIMIT: the answer is a number
     up_to: int = 0  # a limit's probe counts no further (UP_TO in its body)
-    interact: tuple = ()  # ((after, send), ...): input the runner sends while it runs (run on its own)
+    interact: tuple = ()  # (Step(after, send), ...): input the runner sends while it runs (run on its own)
 
 
 @dataclass
@@ -182,22 +88,25 @@ def _indent(body: str) -> str:
     return "".join("    " + line + "\n" for line in body.splitlines() if line.strip()) or "    pass\n"
 
 
+def _definition(f: FeatureProbe) -> str:
+    """A probe's body as the function `_probe` (a limit's with the count it goes up to)."""
+    body = _indent(f.body)
+    if f.kind == LIMIT:
+        body = f"    UP_TO = {int(f.up_to)}\n" + body
+    return "def _probe():\n" + body
+
+
 def program(features: list[FeatureProbe], identity: bool = True, known: dict | None = None) -> str:
     """The probe program for `features`; `known`: earlier answers (name -> True/False/None)
     that the implications of these probes may need."""
     parts = [IDENTITY] if identity else ["import sys\n"]
-    alone = len(features) == 1
-    if not alone:
-        parts.append("_known = " + repr(dict(sorted((known or {}).items()))) + "\n")
-        parts.append(BASE)
     used = "".join(f.body for f in features)
-    parts += [text for name, text in HELPERS.items() if re.search(r"\b" + name + r"\b", used)]
+    helpers = [text for name, text in HELPERS.items() if re.search(r"\b" + name + r"\b", used)]
+    if len(features) == 1:  # on its own: the least a port must compile
+        return "".join(parts + helpers + [f"NAME = {features[0].name!r}\n", _definition(features[0]), ALONE])
+    parts += [f"_known = {dict(sorted((known or {}).items()))!r}\n", BASE, *helpers]
     for f in features:
-        body = _indent(f.body)
-        if f.kind == LIMIT:
-            body = f"    UP_TO = {int(f.up_to)}\n" + body
-        parts.append((ALONE if alone else ONE_PROBE).replace("NAME", repr(f.name)).replace("NEEDS", repr(list(f.implies)))
-                     .replace("BODY\n", body))
+        parts.append(_definition(f) + f"_run({f.name!r}, _probe, {list(f.implies)!r})\n")
     return "".join(parts)
 
 
@@ -400,7 +309,7 @@ def _interactive(runner: Runner, workdir: Path, probe: FeatureProbe, timeout_s: 
         return Answer(None, f"the {runner.name} runner cannot send input while code runs, which this probe needs")
     script = workdir / f"mpconform_probe_{probe.name}.py"
     script.write_text(program([probe], identity=False), encoding="utf-8")
-    ex = runner.execute(script, timeout_s, interact=probe.interact)
+    ex = runner.execute(script, timeout_s, tuple(Step(*s) for s in probe.interact))
     found, _ = parse_features(ex.output, [probe])
     if probe.name in found:
         return found[probe.name]

@@ -59,20 +59,12 @@ def open_suite(root: Path, port: str) -> Suite:
     return Suite.load(directory)
 
 
-FLAGS = {"micropython": "--micropython", "prelude": "--prelude", "device": "--device", "firmware": "--firmware",
-         "place": "--place", "coordinator": "--coordinator", "place_wait_s": "--wait"}
-
-
 def runner_options(cls: type[Runner], profile_options: dict, overrides: dict | None) -> dict:
     """The profile's options with the command line's on top; an override the runner does
     not declare is a RunnerError (it would be dropped or, worse, taken for something else)."""
-    from mpconform.core.options import applicable
+    from mpconform.core.options import only_applicable
 
-    given, foreign = applicable(cls.OPTIONS, overrides or {})
-    if foreign:
-        flags = ", ".join(FLAGS.get(k, k) for k in foreign)
-        raise RunnerError(f"{flags} does not apply to the {cls.name} runner")
-    return {**profile_options, **given}
+    return {**profile_options, **only_applicable(cls.name, cls.OPTIONS, overrides or {})}
 
 
 def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, devices: list[str] | None = None,
@@ -90,7 +82,7 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
         return RunnerPool([cls({**options, "place": p}) for p in places])
     if devices and len(devices) > 1:
         return RunnerPool([cls({**options, "device": d}) for d in devices])
-    if jobs > 1 and cls.max_parallel == 1 and cls.can_multiply(options):
+    if jobs > 1 and cls.capabilities.max_parallel == 1 and cls.can_multiply(options):
         return RunnerPool([cls(options) for _ in range(jobs)])
     return cls(options)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import serial
 
@@ -163,3 +164,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listening(port: int) -> bool | None:
+    """True when something listens on 127.0.0.1:port, read from /proc (connecting would
+    take the only client slot of a listener like QEMU's UART); None when /proc cannot tell."""
+    try:
+        text = Path("/proc/net/tcp").read_text()
+    except OSError:
+        return None
+    wanted = f"0100007F:{port:04X}"
+    return any(f" {wanted} " in line and line.split()[3] == "0A" for line in text.splitlines()[1:])

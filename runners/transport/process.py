@@ -10,11 +10,12 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from mpconform.runners.base import Execution, Runner, RunnerError
+from mpconform.runners.base import Execution, Runner, RunnerError, Step
 from mpconform.runners.run.matching import marker_line_end
-from mpconform.runners.transport.bounded import HEAD_BYTES, BoundedOutput
+from mpconform.runners.transport.bounded import BoundedOutput
 from mpconform.runners.transport.proctree import end_tree, environment, forget, new_tag, wait_unreaped
 
 
@@ -29,15 +30,19 @@ class ProcessRunner(Runner):
         for proc in list(self._running):
             kill_group(proc)
 
-    def run_process(self, command: list[str], cwd: Path, timeout_s: float) -> tuple[Execution, int | None]:
-        """Execution of `command` (output decoded), and its raw exit status."""
+    def run_process(self, command: list[str], cwd: Path, timeout_s: float,
+                    interact: Sequence[Step] = ()) -> tuple[Execution, int | None]:
+        """Execution of `command` (output decoded), and its raw exit status. With
+        `interact`, input goes in as a terminal would deliver it: each step waits until
+        the output holds `after`, then its `send` characters go in order, Ctrl-C as SIGINT
+        to the test's process group and the rest on its stdin."""
         start = time.monotonic()
         tag = new_tag()
         try:
             proc = subprocess.Popen(
                 command,
                 cwd=cwd,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if interact else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its process group: killed whole when the test ends
@@ -46,14 +51,19 @@ class ProcessRunner(Runner):
         except OSError as exc:
             forget(tag)
             raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
-        self._running.add(proc)
+        self._running.add(proc)  # so close() kills it too
         try:
-            out, timed_out = _read_bounded(proc, start + timeout_s)
+            out, timed_out = _read_bounded(proc, start + timeout_s, interact)
         finally:  # normal end, timeout or an interrupt: nothing it started outlives it
             end_tree(proc, tag)
             proc.wait()
             self._running.discard(proc)
-            proc.stdout.close()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:
+                        pass
         crashed = ""
         if not timed_out and proc.returncode < 0:
             crashed = f"killed by {signal_name(-proc.returncode)}"
@@ -73,77 +83,6 @@ TERMINAL_INTERRUPT = "\x03"
 READ_CHUNK = 65536
 
 
-def run_interactive(
-    command: list[str], cwd: Path, timeout_s: float, steps: tuple, running: set | None = None
-) -> tuple[Execution, int | None]:
-    """Like run_process, with input sent as a terminal would deliver it: each step waits
-    until the output holds `after`, then its `send` characters go in order, Ctrl-C as
-    SIGINT to the test's process group and the rest on its stdin."""
-    start = time.monotonic()
-    tag = new_tag()
-    try:
-        proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True, env=environment(tag))
-    except OSError as exc:
-        forget(tag)
-        raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
-    running = running if running is not None else set()
-    running.add(proc)  # so the runner's close() kills it too
-    todo = [(after.encode("utf-8"), send) for after, send in steps]
-    out = bytearray()
-    rest = BoundedOutput(head=0)
-    searched = 0
-    deadline = start + timeout_s
-    timed_out = False
-    read_all = False
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    timed_out = True
-                    break
-                if not sel.select(min(left, 0.5)):
-                    continue
-                chunk = os.read(proc.stdout.fileno(), READ_CHUNK)
-                if not chunk:
-                    read_all = True
-                    break
-                if len(out) < HEAD_BYTES:  # markers are looked for in the head only
-                    out += chunk
-                else:
-                    rest.add(chunk)
-                while todo:
-                    end = marker_line_end(out, todo[0][0], searched)
-                    if end < 0:
-                        break
-                    searched = end
-                    _deliver(proc, todo.pop(0)[1])
-        finally:  # normal end, timeout or an interrupt: nothing it started outlives it
-            if read_all and not wait_unreaped(proc, max(0.1, deadline - time.monotonic())):
-                timed_out = True  # closed its output but goes on running
-            end_tree(proc, tag)
-            proc.wait()
-            running.discard(proc)
-            for stream in (proc.stdin, proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-    crashed = ""
-    if not timed_out and proc.returncode < 0:
-        crashed = f"killed by {signal_name(-proc.returncode)}"
-    execution = Execution(
-        output=(bytes(out) + rest.getvalue()).decode("utf-8", "backslashreplace"),
-        exit_code=None if timed_out else proc.returncode,
-        duration_s=time.monotonic() - start,
-        timed_out=timed_out,
-        crashed=crashed,
-    )
-    return execution, proc.returncode
-
-
 def _deliver(proc: subprocess.Popen, text: str) -> None:
     for ch in text:
         try:
@@ -156,10 +95,13 @@ def _deliver(proc: subprocess.Popen, text: str) -> None:
             return  # it has gone: its exit says the rest
 
 
-def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]:
+def _read_bounded(proc: subprocess.Popen, deadline: float, interact: Sequence[Step] = ()) -> tuple[bytes, bool]:
     """Read the process's output as it comes, keeping a bounded head and tail, until it
-    ends (and closes its output) or the deadline passes (then it timed out)."""
+    ends (and closes its output) or the deadline passes (then it timed out); each
+    `interact` step is delivered once its marker's line is in the head."""
     out = BoundedOutput()
+    todo = [(after.encode("utf-8"), send) for after, send in interact]
+    searched = 0
     fd = proc.stdout.fileno()
     with selectors.DefaultSelector() as sel:
         sel.register(fd, selectors.EVENT_READ)
@@ -173,6 +115,12 @@ def _read_bounded(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bool]
             if not chunk:
                 break
             out.add(chunk)
+            while todo:  # markers are looked for in the head only
+                end = marker_line_end(out.head, todo[0][0], searched)
+                if end < 0:
+                    break
+                searched = end
+                _deliver(proc, todo.pop(0)[1])
     # it closed its output; has it ended too? (left unreaped: the caller ends its tree first)
     return out.getvalue(), not wait_unreaped(proc, max(0.1, deadline - time.monotonic()))
 

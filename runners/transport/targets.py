@@ -4,15 +4,12 @@
 Targets: a local serial device or URL (SerialTarget, here), the unix port on a
 pseudo-terminal (pty_target.PtyTarget), a QEMU instance (qemu.QemuTarget) and a
 labgrid place (labgrid_place.PlaceTarget). The board runner knows none of them in
-particular; it opens the URL, and calls hard_reset() on its recovery ladder."""
+particular; it opens the URL, and its reset strategy (resets.py) may call the
+target's hard_reset() on the recovery ladder."""
 
 from __future__ import annotations
 
 import abc
-import shlex
-import subprocess
-
-from mpconform.runners.base import RunnerError
 
 
 class Target(abc.ABC):
@@ -51,35 +48,16 @@ class Target(abc.ABC):
 
 
 class SerialTarget(Target):
-    """A serial device or pyserial URL (socket://, rfc2217://), with the profile's hard
-    reset: a DTR/RTS pulse on the line or a command."""
+    """A serial device or pyserial URL (socket://, rfc2217://); how it is reset is the
+    runner's reset strategy (runners/transport/resets.py), not the line's."""
 
     kind = "serial"
 
-    def __init__(self, url: str, hard_reset: dict | None = None):
+    def __init__(self, url: str):
         self.url = url
-        self.reset = hard_reset
 
     def open(self) -> str:
         return self.url
-
-    @property
-    def can_hard_reset(self) -> bool:
-        return self.reset is not None
-
-    def hard_reset(self, transport) -> None:
-        if self.reset is None:
-            return
-        if self.reset["kind"] == "dtr_rts":
-            transport.pulse_reset_lines(float(self.reset.get("pulse_s", 0.1)))
-            return
-        command = self.reset["command"]
-        argv = shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
-        try:
-            subprocess.run(argv, check=True, timeout=float(self.reset.get("timeout_s", 30)),
-                           stdin=subprocess.DEVNULL, capture_output=True)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RunnerError(f"hard reset command {argv[0]!r} failed: {exc}") from None
 
     def describe(self) -> dict:
         return {"kind": self.kind, "address": self.url}
