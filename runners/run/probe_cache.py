@@ -1,14 +1,15 @@
 """The probe's report kept between runs, so a run on the same firmware starts at once.
 
-The key is a digest of everything that decides the report: this tool's probe code and
-the runner's, the probe programs, the runner and its options, MICROPYPATH, and the
-content of every file the runner names as what it runs (the unix binary and prelude,
-the QEMU firmware, the WebAssembly module with its companion files). Change any of them
-and the report is made again. A runner that names no such file (a board on a serial
-line, whose firmware can change behind the line) is probed every time. A binary that
-is a script (the PyPI wheel's entry point, a wrapper) is keyed also on when it was
-written (a reinstall writes it again) and on the files it names by absolute path. Only a probe whose every execution
-ended by itself is kept: a timeout, a crash or a lost port is not an answer to keep."""
+The key is a digest of everything that decides the report: this tool's probe code, the
+device programs it sends (runners/run/device/) and the runner's code, the spec's probes,
+the runner and its options, MICROPYPATH, and the content of every file the runner names
+as what it runs (the unix binary and prelude, the QEMU firmware, the WebAssembly module
+with its companion files). Change any of them and the report is made again. A runner
+that names no such file (a board on a serial line, whose firmware can change behind
+the line) is probed every time. A binary that is a script (the PyPI wheel's entry
+point, a wrapper) is keyed also on when it was written (a reinstall writes it again)
+and on the files it names by absolute path. Only a probe whose every execution ended
+by itself is kept: a timeout, a crash or a lost port is not an answer to keep."""
 
 from __future__ import annotations
 
@@ -64,8 +65,11 @@ def probe_key(runner, probes: list[FeatureProbe]) -> str | None:
         digest.update(len(data).to_bytes(8, "big") + data)
 
     part(f"mpconform-probe-cache {FORMAT}".encode())
-    for source in (probe_module.__file__, sys.modules[type(instances[0]).__module__].__file__):
-        part(Path(source).read_bytes())
+    here = Path(probe_module.__file__).parent
+    code = [Path(probe_module.__file__), *sorted((here / "device").glob("*.py")),  # the programs the port runs
+            Path(sys.modules[type(instances[0]).__module__].__file__)]
+    for source in code:
+        part(source.read_bytes())
     part(repr([dataclasses.astuple(p) for p in probes]).encode())
     part(json.dumps([runner.name, runner.options, len(instances), {k: os.environ.get(k) for k in ENVIRONMENT}],
                     sort_keys=True, default=str).encode())
