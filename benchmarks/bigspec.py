@@ -4,6 +4,7 @@ real spec, never committed; the caller removes the directory."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def grow_spec(root: Path, dest: Path, behaviours: int = 5000) -> int:
             grown = list(originals)
             for k in range(1, copies + 1):
                 for b in originals:
-                    grown.append({**b, "id": f"{b['id']}_copy{k}"})
+                    # a deep copy: shared values would be dumped as YAML aliases, which the spec refuses
+                    grown.append({**copy.deepcopy(b), "id": f"{b['id']}_copy{k}"})
             api["behaviours"] = grown
             total += len(grown)
         path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1000), encoding="utf-8")

@@ -6,9 +6,12 @@ profile's runner options without importing the runners package."""
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import EntryPoint
+from typing import TYPE_CHECKING
 
 from mpconform.core.errors import RunnerError
+
+if TYPE_CHECKING:  # importlib.metadata costs a run's start tens of milliseconds: only for the type
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "mpconform.runners"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,6 +222,8 @@ def _xml_safe(text: str) -> str:
 
 def write_junit(path: Path, document: ResultsDocument) -> None:
     """The same document as JUnit XML (for CI dashboards)."""
+    import xml.etree.ElementTree as ET  # only for --junit
+
     doc = document.to_json()
     summary = doc["summary"]
     suite = ET.Element(

@@ -8,6 +8,7 @@ Loaded with line numbers and checked against the spec: a malformed entry is a
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,9 @@ from mpconform.core.errors import SourceError, SourceErrors
 from mpconform.core.manifest import UNRELEASED, release_key
 from mpconform.generator.spec import Spec
 from mpconform.generator.yamlsource import YamlDoc, load_yaml
+
+# A spec names a few dozen releases, compared for every behaviour of every port.
+_release_key = functools.lru_cache(maxsize=None)(release_key)
 
 HISTORY_FILE = "spec/history.yaml"
 RELEASE = re.compile(r"v[0-9]+\.[0-9]+(\.[0-9]+)?")  # a release tag: no -preview, no -rc
@@ -70,7 +74,7 @@ class History:
         if behaviour_id in self.behaviours:
             entries.append(self.behaviours[behaviour_id])
         found = [getattr(e, attr) for e in entries if getattr(e, attr)]
-        return max(found, key=release_key) if found else None
+        return max(found, key=_release_key) if found else None
 
 
 def _evidence(doc: YamlDoc, path: tuple, raw, errors: list[SourceError]) -> Evidence | None:

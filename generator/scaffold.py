@@ -127,6 +127,10 @@ def enabled_closure(spec: Spec, disabled: set[str]) -> set[str]:
 
 def feature_plans(spec: Spec, disabled: dict[str, str]) -> list[FeaturePlan]:
     enabled = enabled_closure(spec, set(disabled))
+    needing: dict[str, list[str]] = {}  # feature -> the behaviours requiring it, in spec order: one pass
+    for b in spec.behaviours:
+        for f in dict.fromkeys(b.requires):
+            needing.setdefault(f, []).append(b.id)
     plans = []
     for name, feature in spec.features.items():
         on = name in enabled
@@ -146,7 +150,7 @@ def feature_plans(spec: Spec, disabled: dict[str, str]) -> list[FeaturePlan]:
             reason=reason,
             macros=lines,
             apis=[a.name for a in spec.apis if name in a.requires],
-            behaviours=[b.id for b in spec.behaviours if name in b.requires],
+            behaviours=needing.get(name, []),
         ))
     return plans
 

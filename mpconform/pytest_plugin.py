@@ -86,14 +86,14 @@ class BehaviourItem(pytest.Item):
         if key not in cache:
             import tempfile
 
-            from mpconform.runners.run.probe import run_probe
+            from mpconform.runners.run.probe_cache import cached_probe
             from mpconform.runners.run.session import decide_features, make_runner
 
             runner = make_runner(self.suite, overrides(config.option, PYTEST_OPTIONS, prefix=PREFIX))
             config.add_cleanup(runner.close)
             runner.open()
             with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp:
-                report = run_probe(runner, Path(tmp), self.suite.feature_probes(), self._timeout())
+                report = cached_probe(runner, Path(tmp), self.suite.feature_probes(), self._timeout())
             decision = decide_features(self.suite, report.features, detect=False)
             self.suite.features_in_force, self.suite.limits_in_force = decision.states, decision.limits
             cache[key] = runner

@@ -3,6 +3,7 @@ manifest entry, its .exp and what the port did; stream results as they come."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -65,16 +66,23 @@ class Suite:
     def snapshot(self, dest: Path) -> Suite:
         """A copy of the suite (manifest, programs, .exp files) in `dest`, so the run
         goes on what it started with while `compile` rewrites suites/, and so each test
-        runs in a folder outside the checkout (its current folder is the copy's)."""
+        runs in a folder outside the checkout (its current folder is the copy's). The
+        files are hard links where they can be (compile replaces a file, never rewrites
+        it, so a link keeps what the run started with) and copies where they cannot."""
         own = dest / "suite" / self.directory.name
         own.mkdir(parents=True)
+        folders: set[str] = set()
         for test in self.manifest.tests:
             for name in (test.file, test.file + ".exp"):
-                source = (self.directory / name).resolve()
-                copy = (own / name).resolve()
-                copy.parent.mkdir(parents=True, exist_ok=True)
+                # os.path, not Path.resolve(): a run takes hundreds of files before its first test
+                source = os.path.normpath(os.path.join(self.directory, name))
+                copy = os.path.normpath(os.path.join(own, name))  # ../tests/x.py: beside the copy, as in suites/
+                folder = os.path.dirname(copy)
+                if folder not in folders:
+                    os.makedirs(folder, exist_ok=True)
+                    folders.add(folder)
                 try:
-                    copy.write_bytes(source.read_bytes())
+                    _link_or_copy(source, copy)
                 except FileNotFoundError:
                     raise SuiteChanged(f"{source}: missing from the generated suite (is `mpconform compile` "
                                        "running?); nothing was run") from None
@@ -116,6 +124,16 @@ class Suite:
 
     def expected(self, test: TestEntry) -> list[str]:
         return lines_of((self.directory / (test.file + ".exp")).read_text(encoding="utf-8"))
+
+
+def _link_or_copy(source: str, copy: str) -> None:
+    try:
+        os.link(source, copy)
+    except FileNotFoundError:
+        raise
+    except OSError:  # another file system, or links not allowed there
+        with open(source, "rb") as src, open(copy, "wb") as out:
+            out.write(src.read())
 
 
 def _tail(output: str) -> str:

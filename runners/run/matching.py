@@ -4,7 +4,6 @@ eight '#' matches any run of lines."""
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from mpconform.core.manifest import WILDCARD_LINE
@@ -41,6 +40,8 @@ def matches(expected: list[str], actual: list[str], mode: str) -> bool:
 
 def describe_mismatch(expected: list[str], actual: list[str], mode: str) -> str:
     """A short unified diff, expected first, for a failure's detail."""
+    import difflib  # imported for failures only
+
     header = "expected (regex lines) vs got" if mode == "regex" else "expected vs got"
     diff = list(difflib.unified_diff(expected, actual, "expected", "got", lineterm="", n=2))
     if len(diff) > MAX_DIFF_LINES:

@@ -4,10 +4,10 @@ so a run can be compared with another, and a profile can pin the firmware it mea
 
 from __future__ import annotations
 
-import datetime
-import platform
+import os
 import subprocess
-from importlib import metadata
+import sys
+import time
 from pathlib import Path
 
 from mpconform.core.model import Manifest
@@ -24,12 +24,17 @@ def version_text(implementation: dict) -> str:
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())  # as datetime's isoformat, without importing it
 
 
 def _git_revision(root: Path) -> str | None:
     if not (Path(root) / ".git").exists():
         return None
+    from mpconform.runners.run.gitrev import head_commit
+
+    found = head_commit(Path(root))
+    if found:
+        return found
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
                              stdin=subprocess.DEVNULL)
@@ -38,11 +43,32 @@ def _git_revision(root: Path) -> str | None:
     return out.stdout.strip() or None
 
 
+DIST = "mpconform"
+
+
 def _tool_version() -> str:
+    # The installed distribution's folder names its version: found so in a few directory
+    # listings, where importlib.metadata costs a run tens of milliseconds to import.
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(f"{DIST}-") and name.endswith(".dist-info"):
+                return name[len(DIST) + 1:-len(".dist-info")]
+    from importlib import metadata  # another kind of install
+
     try:
-        return metadata.version("mpconform")
+        return metadata.version(DIST)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def _host() -> dict:
+    import platform  # when a run ends, not before its first test
+
+    return {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()}
 
 
 def firmware(implementation: dict) -> dict:
@@ -57,7 +83,7 @@ def collect(root: Path, manifest: Manifest, runner, implementation: dict, target
         "firmware": firmware(implementation),
         "runner": {"name": runner.name, "options": _json_safe(runner.options)},
         "targets": targets,
-        "host": {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()},
+        "host": _host(),
         "mpconform": {"version": _tool_version(), "git_revision": _git_revision(root)},
         "spec_digest": manifest.spec_digest or None,
         "profile": manifest.profile or None,

@@ -28,7 +28,7 @@ from mpconform.runners.base import Runner, RunnerError
 from mpconform.runners.run.console import ConsoleReporter
 from mpconform.runners.run.harness import RunState, Suite, run_suite
 from mpconform.runners.run.pool import RunnerPool
-from mpconform.runners.run.probe import run_probe
+from mpconform.runners.run.probe_cache import cached_probe
 from mpconform.runners.run.provenance import collect as collect_provenance
 from mpconform.runners.run.provenance import firmware_mismatch, now
 from mpconform.runners.run.resume import firmware_differs, firmware_identity, read_log
@@ -92,7 +92,11 @@ def make_runner(suite: Suite, overrides: dict | None = None, *, jobs: int = 1, d
 def _selector(patterns: list[str] | None):
     if not patterns:
         return None
-    return lambda t: any(fnmatch.fnmatchcase(t.id, p) or p in t.id for p in patterns)
+    # A pattern without wildcards matches as a substring (an exact id too): no fnmatch, whose
+    # compiled patterns cost more than the tests when -k names a hundred ids.
+    globs = [p for p in patterns if any(c in p for c in "*?[")]
+    plain = [p for p in patterns if p not in globs]
+    return lambda t: any(p in t.id for p in plain) or any(fnmatch.fnmatchcase(t.id, p) for p in globs)
 
 
 @dataclass
@@ -215,7 +219,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
             opened.callback(runner.close)  # also when open() itself is interrupted
             own = suite.snapshot(Path(tmp))
             runner.open()
-            report = run_probe(runner, Path(tmp), own.feature_probes(), timeout)
+            report = cached_probe(runner, Path(tmp), own.feature_probes(), timeout)  # same firmware: last answer
             _identify(ctx, runner, report.identity)
             tests = _plan(ctx, own, runner, report.features)
             _open_log(ctx)

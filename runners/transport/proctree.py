@@ -11,7 +11,6 @@ the session escapes the tag; it is still re-parented here, not killed.)"""
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import os
 import signal
@@ -32,12 +31,19 @@ _guard = threading.Lock()
 _running_tests = 0  # tests of this process now running: it is their subreaper meanwhile
 
 
+_libc = None  # loaded once: turned on and off around every test
+
+
 def _subreaper(on: bool) -> bool:
+    global _libc
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
+        if _libc is None:
+            import ctypes  # on the first test, not at import
+
+            _libc = ctypes.CDLL(None, use_errno=True)
+        return _libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
 
@@ -69,7 +75,8 @@ def forget(tag: str) -> None:
 
 
 def environment(tag: str) -> dict:
-    return {**os.environ, TREE_ENV: tag}
+    # bytes, as exec takes them: os.environ would decode every variable and Popen encode it again, per test
+    return {**os.environb, TREE_ENV.encode(): tag.encode()}
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:

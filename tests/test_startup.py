@@ -1,0 +1,64 @@
+"""Start-up near the floor: what `mpconform run` imports before its first test, and the
+shortcuts taken on the way there (they must give what the slow way gives)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import metadata
+
+from mpconform.runners.run.gitrev import head_commit
+from mpconform.runners.run.provenance import _tool_version
+
+# Modules a run never needs before its first test; each costs milliseconds to import.
+HEAVY = ("importlib.metadata", "email", "xml.etree", "ctypes", "difflib", "jsonschema", "jinja2", "yaml", "docutils",
+         "serial", "labgrid", "zipfile")
+
+RUN_PATH = """
+import json, sys
+import mpconform.cli
+from mpconform.core.registry import load_runner
+from mpconform.runners.run import session
+load_runner("unix")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _imported(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out))
+
+
+def test_the_run_path_imports_nothing_heavy():
+    loaded = _imported(RUN_PATH)
+    assert "mpconform.runners.run.session" in loaded  # the check looks at the right process
+    assert not [m for m in loaded if m.split(".")[0] in HEAVY or any(m.startswith(h + ".") or m == h for h in HEAVY)]
+
+
+def test_the_tool_version_is_the_installed_one():
+    assert _tool_version() == metadata.version("mpconform")
+
+
+def _git(repo, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_checkout_commit_is_what_git_says(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    for n in (1, 2):
+        (repo / "f").write_text(str(n))
+        _git(repo, "add", "f")
+        _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", str(n))
+    assert head_commit(repo) == _git(repo, "rev-parse", "HEAD")  # a loose branch ref
+    _git(repo, "pack-refs", "--all")
+    assert not (repo / ".git" / "refs" / "heads" / "main").exists()
+    assert head_commit(repo) == _git(repo, "rev-parse", "HEAD")  # from packed-refs
+    _git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"), "HEAD~1")
+    assert head_commit(tmp_path / "wt") == _git(tmp_path / "wt", "rev-parse", "HEAD") != head_commit(repo)
+    _git(repo, "checkout", "-q", "--detach", "HEAD~1")
+    assert head_commit(repo) == _git(repo, "rev-parse", "HEAD")
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/.invalid\n")  # refs this does not read: git is asked
+    assert head_commit(repo) is None
