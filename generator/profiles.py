@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,14 @@ class Profile:
     extends: str | None = None  # the port whose profile this one starts from (its C scaffold is that port's)
     limits: dict[str, dict] = field(default_factory=dict)  # limit -> {value, reason}, as written
 
+    @functools.cached_property
+    def _limit_states(self) -> dict[str, LimitState]:
+        return self.limit_states()
+
+    @functools.cached_property
+    def _expectations(self) -> dict[str, Expectation]:
+        return {b: Expectation.from_json(e) for b, e in self.expectations.items()}
+
     def feature_enabled(self, name: str) -> bool:
         return name not in self.disabled
 
@@ -49,17 +58,18 @@ class Profile:
     def limit_states(self) -> dict[str, LimitState]:
         return {name: LimitState(s["value"], PROFILE, s["reason"]) for name, s in self.limits.items()}
 
-    def status(self, behaviour: Behaviour, states: dict[str, FeatureState] | None = None) -> Status:
-        """The behaviour's status on this port (`states`: feature_states(), when the caller
-        asks for many behaviours)."""
+    def status(self, behaviour: Behaviour, states: dict[str, FeatureState] | None = None,
+               entry: TestEntry | None = None) -> Status:
+        """The behaviour's status on this port (`states`: feature_states(), and `entry`: its
+        behaviour_entry(), when the caller asks for many behaviours)."""
         # the compiler shows the profile's word alone: a runner able to do everything, all docs
         return plan(
-            behaviour_entry(behaviour),
+            behaviour_entry(behaviour) if entry is None else entry,
             self.feature_states() if states is None else states,
-            self.limit_states(),
+            self._limit_states,
             Capabilities(),
             None,
-            {b: Expectation.from_json(e) for b, e in self.expectations.items()},
+            self._expectations,
         )
 
 

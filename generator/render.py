@@ -114,22 +114,24 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
     history = history or History()
     tests = []
     states = profile.feature_states()
+    # a behaviour's entry is the same on every port but for its status: made once per spec
+    entries = memo.setdefault("entries", {}) if memo is not None else {}
     for b in spec.behaviours:
-        status = profile.status(b, states)
-        tests.append(replace(
-            behaviour_entry(b),
-            api=b.api,
-            status=status.kind,
-            reason=status.reason,
-            issue=status.issue,
-            match=b.match,
-            doc=DocCitation(b.cites.section, b.cites.quote),
-            source=b.source,
-            timeout_s=b.timeout_s,
-            file=f"../tests/{b.id}.py",
-            since=history.behaviour_since(b.id, b.requires) or None,  # the latest of its features' and its own
-            documented=history.behaviour_documented(b.id, b.requires) or None,
-        ))
+        entry = entries.get(b.id)
+        if entry is None or entry[0] is not b:
+            entry = entries[b.id] = (b, replace(
+                behaviour_entry(b),
+                api=b.api,
+                match=b.match,
+                doc=DocCitation(b.cites.section, b.cites.quote),
+                source=b.source,
+                timeout_s=b.timeout_s,
+                file=f"../tests/{b.id}.py",
+                since=history.behaviour_since(b.id, b.requires) or None,  # the latest of its features' and its own
+                documented=history.behaviour_documented(b.id, b.requires) or None,
+            ))
+        status = profile.status(b, states, entry[1])
+        tests.append(entry[1].with_status(status.kind, status.reason, status.issue))
     manifest = Manifest(
         module=spec.module,
         port=profile.port,

@@ -116,7 +116,7 @@ class Suite:
         and what the runner can do (the compiled status is not looked at)."""
         status = plan(test, self.features_in_force, self.limits_in_force, Capabilities.of(runner), self.docs_release,
                       self.manifest.expectations)
-        return replace(test, status=status.kind, reason=status.reason, issue=status.issue)
+        return test.with_status(status.kind, status.reason, status.issue)
 
     def decided(self, tests: list[TestEntry], runner: Runner) -> list[TestEntry]:
         """The tests with their status decided for this run."""
