@@ -79,6 +79,8 @@ class Relay:
         self.board_fd: int | None = None
         self.replug_at: float | None = None
         self.pending: list[int] = []
+        self.to_board = bytearray()  # sent by the host, not yet taken by the board
+        self.to_host = bytearray()  # printed by the board, not yet taken by the host
         self.stop = False
         self.powered = True
 
@@ -94,6 +96,7 @@ class Relay:
         os.replace(tmp, self.link)
 
     def unplug(self) -> None:
+        self.to_host.clear()
         self.link.unlink(missing_ok=True)
         if self.host_fds:
             for fd in self.host_fds:
@@ -121,6 +124,7 @@ class Relay:
         if self.board_fd is not None:
             os.close(self.board_fd)
             self.board_fd = None
+        self.to_board.clear()  # what was on its way to the board went with its power
 
     # -- signals, handled in the loop ----------------------------------------------
     def on_signal(self, signum, _frame) -> None:
@@ -160,26 +164,41 @@ class Relay:
                     self._drain_board()
                     self.power_off()  # Ctrl-D (soft reset) or a crash ended the port: reboot it
                     self.power_on()
-                fds = [fd for fd in (self.board_fd, self.host_fds and self.host_fds[0]) if fd is not None]
-                try:
-                    ready, _, _ = select.select(fds, [], [], 0.05)
-                except InterruptedError:
-                    continue
-                for fd in ready:
-                    if fd == self.board_fd:
-                        self._copy(fd, self.host_fds and self.host_fds[0])
-                    else:
-                        self._copy(fd, self.board_fd)
+                self._relay_once()
         finally:
             self.unplug()
             self.power_off()
 
-    def _drain_board(self) -> None:
-        while self.board_fd is not None and self._copy(self.board_fd, self.host_fds and self.host_fds[0]):
-            pass
+    # -- the bytes between them ---------------------------------------------------------
+    # A USB-serial bridge loses nothing while both ends are there: what the host sends
+    # waits until the board takes it (the host's writes block meanwhile, flow control),
+    # and what the board prints waits for the host up to TO_HOST_MAX bytes (a host that
+    # never reads does not stop the board; beyond that the bridge drops, as a full FIFO).
+    TO_HOST_MAX = 1 << 20
 
-    @staticmethod
-    def _copy(src: int, dst: int | None) -> bool:
+    def _relay_once(self) -> None:
+        host = self.host_fds[0] if self.host_fds else None
+        board = self.board_fd
+        if host is None:
+            self.to_host.clear()
+        if board is None:
+            self.to_board.clear()  # bytes sent to a board without power are gone
+        readers = [fd for fd, room in ((board, True), (host, not self.to_board)) if fd is not None and room]
+        writers = [fd for fd, data in ((host, self.to_host), (board, self.to_board)) if fd is not None and data]
+        try:
+            readable, writable, _ = select.select(readers, writers, [], 0.05)
+        except InterruptedError:
+            return
+        if board in writable:
+            self._write(board, self.to_board)
+        if host in writable:
+            self._write(host, self.to_host)
+        if board in readable:
+            self._take(board, self.to_host, host is not None)
+        if host in readable:
+            self._take(host, self.to_board, board is not None)
+
+    def _take(self, src: int, into: bytearray, keep: bool) -> bool:
         try:
             data = os.read(src, 4096)
         except BlockingIOError:
@@ -188,12 +207,25 @@ class Relay:
             if exc.errno == errno.EIO:  # the other end is gone (board exited)
                 return False
             raise
-        if dst is not None and data:
-            try:
-                os.write(dst, data)
-            except (BlockingIOError, OSError):
-                pass  # nobody reading: a UART drops bytes too
+        if keep and (into is not self.to_host or len(into) < self.TO_HOST_MAX):
+            into += data
         return bool(data)
+
+    @staticmethod
+    def _write(dst: int, pending: bytearray) -> None:
+        try:
+            n = os.write(dst, pending)
+        except BlockingIOError:
+            return
+        except OSError:  # the other side went away: what was on the way is lost with it
+            pending.clear()
+            return
+        del pending[:n]
+
+    def _drain_board(self) -> None:
+        """What the board printed before it ended goes to the host (the loop writes it)."""
+        while self.board_fd is not None and self._take(self.board_fd, self.to_host, bool(self.host_fds)):
+            pass
 
 
 class PtyTarget(Target):
