@@ -7,7 +7,7 @@ from pathlib import Path
 from mpconform.generator.history import load_history
 from mpconform.generator.outputs import Outputs
 from mpconform.generator.profiles import Profile, load_profile_file, load_profiles
-from mpconform.generator.render import TESTS_DIR, environment, render_suite, render_tests
+from mpconform.generator.render import TESTS_DIR, SuiteMemo, environment, render_suite, render_tests
 from mpconform.generator.scaffold import check_spec, render_scaffold
 from mpconform.generator.spec import Spec, load_spec
 from mpconform.generator.statements import load_statements
@@ -23,7 +23,7 @@ def build(root: Path) -> tuple[Spec, list[Profile], Outputs]:
     env = environment()
     outputs = Outputs()
     outputs.add(render_tests(spec, env), owned_dir=TESTS_DIR)
-    memo: dict = {}  # test entries most ports share, indented once
+    memo = SuiteMemo()  # test entries most ports share, built and indented once
     for profile in profiles:
         outputs.add(render_suite(spec, profile, env, memo, history), owned_dir=f"suites/{profile.port}")
         if not profile.extends:  # a derived profile builds the same C as the port it extends

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
 from mpconform.core.model import (
-    DocCitation,
     Expectation,
     FeatureDecl,
     FeatureSetting,
@@ -18,11 +17,12 @@ from mpconform.core.model import (
     LimitSetting,
     Manifest,
     RunnerSpec,
+    TestEntry,
     manifest_bytes,
 )
 from mpconform.generator.history import History
 from mpconform.generator.profiles import Profile, behaviour_entry
-from mpconform.generator.spec import Spec
+from mpconform.generator.spec import Behaviour, Spec
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -106,16 +106,25 @@ def manifest_limits(spec: Spec, profile: Profile) -> dict[str, LimitDecl]:
     return out
 
 
+@dataclass
+class SuiteMemo:
+    """What the ports of one spec share while they are rendered: each behaviour's entry
+    (all of it but the status a port gives it) and the indented JSON of each distinct entry."""
+
+    entries: dict[str, tuple[Behaviour, TestEntry]] = field(default_factory=dict)
+    texts: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+
+
 def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = None,
-                 memo: dict | None = None, history: History | None = None) -> dict[str, bytes]:
+                 memo: SuiteMemo | None = None, history: History | None = None) -> dict[str, bytes]:
     """suites/<port>/manifest.json: the port's runner, features and expectations, and every
     behaviour with the status the profile gives it (a run decides again, core.manifest.plan)."""
     base = f"suites/{profile.port}"
     history = history or History()
     tests = []
     states = profile.feature_states()
-    # a behaviour's entry is the same on every port but for its status: made once per spec
-    entries = memo.setdefault("entries", {}) if memo is not None else {}
+    memo = memo or SuiteMemo()
+    entries = memo.entries  # a behaviour's entry is the same on every port but for its status
     for b in spec.behaviours:
         entry = entries.get(b.id)
         if entry is None or entry[0] is not b:
@@ -123,7 +132,7 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
                 behaviour_entry(b),
                 api=b.api,
                 match=b.match,
-                doc=DocCitation(b.cites.section, b.cites.quote),
+                doc=b.cites,
                 source=b.source,
                 timeout_s=b.timeout_s,
                 file=f"../tests/{b.id}.py",
@@ -145,4 +154,4 @@ def render_suite(spec: Spec, profile: Profile, env: jinja2.Environment | None = 
         tests=tuple(tests),
         expect_firmware=profile.expect_firmware,
     )
-    return {f"{base}/manifest.json": manifest_bytes(manifest, memo)}
+    return {f"{base}/manifest.json": manifest_bytes(manifest, memo.texts)}

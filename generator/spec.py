@@ -15,14 +15,9 @@ from jsonschema import Draft202012Validator
 
 from mpconform.core.errors import SourceError, SourceErrors
 from mpconform.core.manifest import WILDCARD_LINE
+from mpconform.core.model import DocCitation
 from mpconform.core.wholematch import Validator
 from mpconform.generator.yamlsource import YamlDoc, load_yaml
-
-
-@dataclass(frozen=True)
-class Citation:
-    section: str
-    quote: str
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ class Limit:
 class Behaviour:
     id: str
     api: str
-    cites: Citation
+    cites: DocCitation
     claim: str
     program: str
     expect: list[str]
@@ -450,7 +445,7 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, known: _Kno
     return Behaviour(
         id=bid,
         api=name,
-        cites=Citation(rb["cites"]["section"], rb["cites"]["quote"]),
+        cites=DocCitation(rb["cites"]["section"], rb["cites"]["quote"]),
         claim=rb["claim"],
         program=program if program.endswith("\n") else program + "\n",
         expect=list(expect),

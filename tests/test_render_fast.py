@@ -11,7 +11,7 @@ import yaml
 from mpconform.core.model import manifest_json
 from mpconform.generator import yamlsource
 from mpconform.generator.profiles import load_profiles
-from mpconform.generator.render import render_suite
+from mpconform.generator.render import SuiteMemo, render_suite
 from mpconform.generator.spec import load_schema, load_spec, spec_files
 
 
@@ -21,11 +21,11 @@ def _plain(manifest: dict) -> bytes:
 
 def test_manifest_json_is_json_dumps_for_every_port(root):
     spec = load_spec(root)
-    memo: dict = {}
+    memo = SuiteMemo()
     for profile in load_profiles(root, spec):
         (content,) = render_suite(spec, profile, memo=memo).values()
         assert content == _plain(json.loads(content))
-    assert memo  # shared entries were used
+    assert memo.texts  # shared entries were used
 
 
 def test_manifest_json_with_awkward_data():
