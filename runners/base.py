@@ -56,6 +56,9 @@ class Capabilities:
     max_parallel: int | None = None
 
 
+CLOSED = "the runner was closed (the run is stopping)"
+
+
 class Runner(abc.ABC):
     """Drives one port. Subclasses set `name` and implement `execute`."""
 
@@ -116,7 +119,9 @@ class Runner(abc.ABC):
         """Acquire the port (start an emulator, open a serial line)."""
 
     def close(self) -> None:
-        """Release the port and stop anything still running; must be safe to call twice."""
+        """Release the port and stop anything still running; must be safe to call twice.
+        Until open() is called again, execute() then raises RunnerError: a test that was
+        still on its way when a run stopped must not start the port again."""
 
     def __enter__(self) -> Self:
         self.open()

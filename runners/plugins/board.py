@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mpconform.core.options import COORDINATOR, DEVICE, MICROPYTHON, PLACE, PLACE_WAIT, TIMEOUT, Option, kinds
-from mpconform.runners.base import Capabilities, Execution, Runner, RunnerError, Step
+from mpconform.runners.base import CLOSED, Capabilities, Execution, Runner, RunnerError, Step
 from mpconform.runners.run.probe import IDENTITY, parse_identity
 from mpconform.runners.transport.friendly_repl import type_lines
 from mpconform.runners.transport.line import DEFAULT_BAUDRATE, ReadTimeout, SerialTransport, TransportLost
@@ -125,6 +125,7 @@ class BoardRunner(Runner):
         self.transport: SerialTransport | None = None
         self.repl: RawRepl | None = None
         self.state = BoardState.CLOSED
+        self._ended = False  # close() was called: execute() opens nothing again
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._planned = self.plan_target()  # fails here, before anything starts, on bad options
 
@@ -189,6 +190,7 @@ class BoardRunner(Runner):
 
     # -- lifetime ------------------------------------------------------------------
     def open(self) -> None:
+        self._ended = False
         if self.transport is not None:
             return
         try:
@@ -204,6 +206,7 @@ class BoardRunner(Runner):
             raise
 
     def close(self) -> None:
+        self._ended = True
         if self.transport is not None:
             self.transport.close()
             self.transport = None
@@ -231,6 +234,8 @@ class BoardRunner(Runner):
 
     def _run(self, script: Path, timeout_s: float, interact: Sequence[Step], repl: Sequence[str],
              checked: bool) -> Execution:
+        if self._ended:  # a test still on its way when the run stopped: never take the board again
+            raise RunnerError(CLOSED)
         if self.transport is None:
             self.open()
         code = script.read_bytes()

@@ -69,6 +69,10 @@ class UnixRunner(ProcessRunner):
         return {"kind": "process", "binary": self.binary, "args": self.args, "prelude": self.prelude}
 
     def open(self) -> None:
+        super().open()
+        self._prelude_folder()
+
+    def _prelude_folder(self) -> None:
         if self.prelude and self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="mpconform-prelude-")
             shutil.copyfile(self.prelude, Path(self._tmp.name) / f"{PRELUDE_MODULE}.py")
@@ -82,7 +86,8 @@ class UnixRunner(ProcessRunner):
     def _command(self, script: Path) -> list[str]:
         if not self.prelude:
             return [self.binary, *self.args, script.name]
-        self.open()
+        self.check_open()  # (a closed runner must not leave a new folder behind)
+        self._prelude_folder()
         # Import the prelude, then run the test file itself, so its line numbers and
         # file name stay its own; no name is bound in the test's globals.
         code = (

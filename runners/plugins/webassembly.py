@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mpconform.core.options import TIMEOUT, Option
-from mpconform.runners.base import Execution, Runner, RunnerError, Step
+from mpconform.runners.base import CLOSED, Execution, Runner, RunnerError, Step
 from mpconform.runners.install.runtimes import NPM_PACKAGE, webassembly_module
 from mpconform.runners.transport.nodehost import ABORT_MARKER, EXIT_RUNTIME_ABORT, NodeHost  # noqa: F401  (re-exported)
 
@@ -53,6 +53,7 @@ class WebAssemblyRunner(Runner):
         self._idle: queue.SimpleQueue[NodeHost] = queue.SimpleQueue()
         self._hosts: list[NodeHost] = []  # every host started, so close() stops them all
         self._lock = threading.Lock()
+        self._closed = False
 
     def describe_target(self) -> dict:
         return {"kind": "node", "node": self.node, "module": str(self.module)}
@@ -72,10 +73,14 @@ class WebAssemblyRunner(Runner):
 
     def execute(self, program: Path, timeout_s: float, interact: Sequence[Step] = (),
                 repl: Sequence[str] = ()) -> Execution:
+        if self._closed:
+            raise RunnerError(CLOSED)
         host = self._take()
         try:
             return host.run(program, timeout_s)
         finally:
+            if self._closed:  # close() came while it ran: a host it started again goes too
+                host.kill()
             self._idle.put(host)  # killed or not: a dead host starts again on its next test
 
     def host_pids(self) -> list[int]:
@@ -83,7 +88,11 @@ class WebAssemblyRunner(Runner):
         with self._lock:
             return [h.proc.pid for h in self._hosts if h.alive]
 
+    def open(self) -> None:
+        self._closed = False
+
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             hosts = list(self._hosts)
         for host in hosts:

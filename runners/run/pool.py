@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mpconform.runners.base import Execution, Runner, RunnerError, Step
+from mpconform.runners.base import CLOSED, Execution, Runner, RunnerError, Step
 
 
 class RunnerPool(Runner):
@@ -40,6 +40,7 @@ class RunnerPool(Runner):
         self._erred: set[int] = set()  # instances whose last test ended in a line error
         self._ran: dict[int, list[str]] = {i: [] for i in range(len(instances))}
         self._opening: list[threading.Thread] = []
+        self._stopping = threading.Event()  # close() began: no test goes to another instance
 
     def open(self) -> None:
         errors = []
@@ -64,6 +65,7 @@ class RunnerPool(Runner):
         self._free.put(self.instances[index])
 
     def close(self) -> None:
+        self._stopping.set()
         # an interrupt may come while instances are still starting: let them finish, then stop them all
         for t in self._opening:
             if t.is_alive():
@@ -92,6 +94,8 @@ class RunnerPool(Runner):
 
     def _take(self) -> Runner:
         while True:
+            if self._stopping.is_set():
+                raise RunnerError(CLOSED)
             if self.alive == 0:
                 raise RunnerError("every instance was lost: " + "; ".join(sorted(set(self._dead.values()))))
             try:
@@ -114,17 +118,24 @@ class RunnerPool(Runner):
 
     def _on_an_instance(self, script: Path, run: Callable[[Runner], Execution]) -> Execution:
         note = ""
-        for attempt in range(2):
-            inst = self._take()
+        retried = False  # a test that ended in a line error goes once more to an instance
+        while True:
+            inst = self._take()  # RunnerError once no instance is left
             where = self._where(inst)
             try:
                 ex = run(inst)
             except RunnerError as exc:
+                if self._stopping.is_set():
+                    raise
+                # the instance is gone before the test ran on it: not one of the test's tries
                 self._drop(inst, str(exc))
                 note = f"instance {where} was lost ({exc})"
                 continue
             index = self.instances.index(inst)
-            if ex.error and attempt == 0:
+            if ex.error and self._stopping.is_set():
+                return ex  # closed under it: an interrupted test, no instance's fault
+            if ex.error and not retried:
+                retried = True
                 if index not in self._erred:  # one error: the test again elsewhere, the instance stays
                     self._erred.add(index)
                     self._free.put(inst)
@@ -141,7 +152,6 @@ class RunnerPool(Runner):
             if note:
                 ex.note = f"ran again on {where} after {note}"
             return ex
-        raise RunnerError(f"every instance was lost: {note}")
 
     def _where(self, inst: Runner) -> str:
         desc = inst.describe_target()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mpconform.runners.base import Execution, Runner, RunnerError, Step
+from mpconform.runners.base import CLOSED, Execution, Runner, RunnerError, Step
 from mpconform.runners.run.matching import marker_line_end
 from mpconform.runners.transport.bounded import BoundedOutput
 from mpconform.runners.transport.proctree import end_tree, environment, forget, new_tag, wait_unreaped
@@ -25,10 +25,19 @@ class ProcessRunner(Runner):
     def __init__(self, options: dict):
         super().__init__(options)
         self._running: set[subprocess.Popen] = set()
+        self._closed = False
+
+    def open(self) -> None:
+        self._closed = False
 
     def close(self) -> None:
+        self._closed = True  # first: a test starting now sees it (run_process checks it twice)
         for proc in list(self._running):
             kill_group(proc)
+
+    def check_open(self) -> None:
+        if self._closed:
+            raise RunnerError(CLOSED)
 
     def run_process(self, command: list[str], cwd: Path, timeout_s: float,
                     interact: Sequence[Step] = ()) -> tuple[Execution, int | None]:
@@ -36,6 +45,7 @@ class ProcessRunner(Runner):
         `interact`, input goes in as a terminal would deliver it: each step waits until
         the output holds `after`, then its `send` characters go in order, Ctrl-C as SIGINT
         to the test's process group and the rest on its stdin."""
+        self.check_open()
         start = time.monotonic()
         tag = new_tag()
         try:
@@ -52,6 +62,8 @@ class ProcessRunner(Runner):
             forget(tag)
             raise RunnerError(f"cannot start {command[0]}: {exc.strerror}") from None
         self._running.add(proc)  # so close() kills it too
+        if self._closed:  # close() came between the check and the start: it missed this one
+            kill_group(proc)
         try:
             out, timed_out = _read_bounded(proc, start + timeout_s, interact)
         finally:  # normal end, timeout or an interrupt: nothing it started outlives it
