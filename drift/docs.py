@@ -162,6 +162,22 @@ def compare_docs(spec: Spec, doc: DocModule) -> list[Finding]:
         elif not quote_found(b.cites.quote, member):
             findings.append(Finding("quote-missing", b.id,
                                     f"quote {b.cites.quote!r} is no longer in section {member.section}", b.source))
+    # Parameter domains cite the docs as behaviours do (their edge cases inherit the citation).
+    for a in spec.apis:
+        if a.name in removed:
+            continue
+        for p in [*a.params, *(a.alt_params or [])]:
+            cites = (p.get("domain") or {}).get("cites")
+            if not cites:
+                continue
+            member = members.get(a.name) if cites["section"] == a.doc_section else doc.section(cites["section"])
+            member = member or doc.section(cites["section"])
+            if member is None:
+                findings.append(Finding("section-missing", f"{a.name}({p['name']})",
+                                        f"the domain cites section {cites['section']}, which the docs do not have", a.source))
+            elif not quote_found(cites["quote"], member):
+                findings.append(Finding("quote-missing", f"{a.name}({p['name']})",
+                                        f"domain quote {cites['quote']!r} is no longer in section {member.section}", a.source))
     return findings
 
 

@@ -54,7 +54,7 @@ class Behaviour:
     claim: str
     program: str
     expect: list[str]
-    match: str  # "exact" or "regex"
+    match: str  # "exact", "regex", or "observe" (regex lines; a match is an observation: generator/edges.py)
     requires: tuple  # resolved: api + behaviour + implied features, sorted
     timeout_s: float | None
     source: str  # "spec/apis/x.yaml:12"
@@ -402,6 +402,7 @@ def _load_api(doc: YamlDoc, ai: int, raw: dict, known: _Known, seen: _Seen, erro
     _check_features(doc, apath + ("requires",), raw["requires"], features, errors)
     behaviours = [_load_behaviour(doc, apath + ("behaviours", bi), rb, raw, known, seen, errors)
                   for bi, rb in enumerate(raw["behaviours"])]
+    behaviours += _load_edges(doc, apath, raw, features, seen, errors)
     return Api(
         name=name,
         kind=raw["kind"],
@@ -459,6 +460,52 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, known: _Kno
         control=rb.get("control", ""),
         repl=tuple(rb.get("repl", ())),
     )
+
+
+def _load_edges(doc: YamlDoc, apath: tuple, api: dict, features: dict, seen: _Seen,
+                errors: list[SourceError]) -> list[Behaviour]:
+    """The api's generated edge behaviours (generator/edges.py), after checking each call
+    form names only documented parameters and gives a program that parses."""
+    from mpconform.generator.edges import edge_programs
+
+    known = {p["name"] for p in [*api["params"], *(api.get("alt_params") or [])]}
+    bad = False
+    for fi, form in enumerate(api.get("edges", [])):
+        fpath = apath + ("edges", fi)
+        names = form.get("params") or [p["name"] for p in api["params"]]
+        unknown = [name for name in names if name not in known]
+        for name in unknown:
+            errors.append(doc.error(fpath + ("params",), f"'{name}' is not a documented parameter of {api['name']}"))
+        if unknown:
+            bad = True
+            continue  # (its call names what it should pass: one error, not two)
+        try:
+            form["call"].format(**{n: n for n in names})
+            form.get("exercise", "").format(result="result")
+        except (KeyError, IndexError, ValueError) as exc:
+            errors.append(doc.error(fpath + ("call",), f"names something that is not a parameter it passes: {exc}"))
+            bad = True
+    if bad:
+        return []
+    out = []
+    for edge in edge_programs(api):
+        fpath = apath + ("edges", next(i for i, f in enumerate(api["edges"]) if f is edge.form))
+        where = f"{doc.file}:{doc.line(fpath)}"
+        if edge.id in seen.behaviours:
+            errors.append(doc.error(fpath, f"duplicate behaviour id '{edge.id}' (first at {seen.behaviours[edge.id]})"))
+            continue
+        seen.behaviours[edge.id] = where
+        problems = _check_program(doc, fpath + ("call",), edge.program)
+        if problems:
+            errors.extend(problems)
+            continue
+        out.append(Behaviour(
+            id=edge.id, api=api["name"], cites=edge.cites, claim=edge.claim, program=edge.program,
+            expect=list(edge.expect), match="observe",
+            requires=_feature_closure([*api["requires"], *edge.requires], features),
+            timeout_s=None, source=where,
+        ))
+    return out
 
 
 def _requires(doc: YamlDoc, bpath: tuple, api: dict, rb: dict, dropped: dict, features: dict,

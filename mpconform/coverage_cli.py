@@ -15,8 +15,28 @@ def coverage_report(spec, statements) -> dict:
     """The statement map as JSON, plus the behaviours no statement names."""
     data = statements.to_json()
     named = {bid for st in statements.statements for bid in st.covered_by}
-    data["unmapped_behaviours"] = [b.id for b in spec.behaviours if b.id not in named]
+    # generated edge behaviours are mapped through their parameter's domain, below
+    data["unmapped_behaviours"] = [b.id for b in spec.behaviours if b.id not in named and b.match != "observe"]
+    data["parameters"] = parameter_report(spec)
     return data
+
+
+def parameter_report(spec) -> list[dict]:
+    """Every documented parameter: its type, whether its domain is given (cited), and how
+    many generated edge cases try it."""
+    edges: dict[tuple[str, str], int] = {}
+    for b in spec.behaviours:
+        if b.match == "observe":  # <api>.edge.[<state>.]<param>.<case>
+            param = b.id[len(b.api) + len(".edge."):].split(".")[-2]
+            edges[(b.api, param)] = edges.get((b.api, param), 0) + 1
+    out = []
+    for api in spec.apis:
+        for p in [*api.params, *(api.alt_params or [])]:
+            domain = p.get("domain")
+            out.append({"api": api.name, "param": p["name"], "type": p.get("type"),
+                        "domain": {"section": domain["cites"]["section"], "quote": domain["cites"]["quote"]} if domain else None,
+                        "edge_cases": edges.get((api.name, p["name"]), 0)})
+    return out
 
 
 def format_coverage(data: dict) -> str:
@@ -35,6 +55,13 @@ def format_coverage(data: dict) -> str:
     unmapped = data["unmapped_behaviours"]
     if unmapped:
         lines.append(f"behaviours named by no statement ({len(unmapped)}): {', '.join(unmapped)}")
+    params = data["parameters"]
+    lines.append("parameters")
+    for p in params:
+        where = f"domain: \"{p['domain']['quote']}\"" if p["domain"] else "NO DOMAIN"
+        lines.append(f"  {p['api']}({p['param']}: {p['type'] or 'untyped'})  {p['edge_cases']} edge cases; {where}")
+    lines.append(f"mpconform: {len(params)} parameters: {sum(1 for p in params if p['domain'])} with a documented domain, "
+                 f"{sum(p['edge_cases'] for p in params)} edge cases")
     s = data["summary"]
     share = f", {100 * s['covered'] // s['testable']}% of the {s['testable']} testable" if s["testable"] else ""
     lines.append(f"mpconform: {s['statements']} statements: {s['covered']} covered, {s['not-testable']} not testable, "

@@ -18,16 +18,17 @@ from mpconform.runners.run.provenance import version_text
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 MISSING = "none"  # the behaviour is not in that port's results (filtered out, or an older spec)
 SYMBOLS = {
-    "pass": "✅", "fail": "❌", "skip": "⚪", "xfail": "🟡", "xpass": "🟣",
+    "pass": "✅", "observed": "🔎", "fail": "❌", "skip": "⚪", "xfail": "🟡", "xpass": "🟣",
     "timeout": "⏱️", "crash": "💥", "error": "⚠️", MISSING: "·",
 }
 # The page uses plain symbols any font has; the Markdown uses emoji (GitHub renders them).
 HTML_SYMBOLS = {
-    "pass": "✓", "fail": "✗", "skip": "○", "xfail": "≈", "xpass": "!",
+    "pass": "✓", "observed": "◇", "fail": "✗", "skip": "○", "xfail": "≈", "xpass": "!",
     "timeout": "∞", "crash": "☠", "error": "⚠", MISSING: "·",
 }
 MEANINGS = {
-    "pass": "pass", "fail": "fail", "skip": "skipped: feature absent", "xfail": "expected failure (known divergence)",
+    "pass": "pass", "observed": "observed at an edge the docs leave open (what the port did, not judged)",
+    "fail": "fail", "skip": "skipped: feature absent", "xfail": "expected failure (known divergence)",
     "xpass": "passed but expected to fail", "timeout": "timeout", "crash": "crash", "error": "runner error",
     MISSING: "not run",
 }
@@ -85,8 +86,9 @@ class Row:
 
     @property
     def differs(self) -> bool:
-        """Ports disagree: some pass where another does not (cells missing from a run are ignored)."""
-        seen = {o for o, _ in self.cells if o != MISSING}
+        """Ports disagree: some pass where another does not, or they did different things at
+        an edge (an observation's detail is what the port did); missing cells are ignored."""
+        seen = {(o, d if o == "observed" else "") for o, d in self.cells if o != MISSING}
         return len(seen) > 1
 
     @property

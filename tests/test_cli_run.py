@@ -31,7 +31,7 @@ def test_results_json_junit_and_summary(cli, root, tmp_path):
     suite = ET.parse(tmp_path / "r.xml").getroot()
     assert int(suite.get("tests")) == len(doc["results"])
     last = out.strip().splitlines()[-1]
-    assert re.fullmatch(r"\d+ passed, 0 failed, \d+ skipped", last), last
+    assert re.fullmatch(r"\d+ passed, (\d+ observed, )?0 failed, \d+ skipped", last), last
 
 
 def test_unexpected_outcome_exits_1(cli, root, tmp_path):

@@ -29,6 +29,8 @@ PORTS = {
 
 
 def _class_of_run(outcome: str) -> str:
+    if outcome == "observed":  # an edge the docs leave open: a pass to pytest, with the observation beside it
+        return "pass"
     return "unexpected" if outcome in UNEXPECTED else outcome
 
 

@@ -39,7 +39,11 @@ def test_coverage_text_lists_each_statement_section_by_section(fixture_project, 
     # Sections in the map's order, each followed by its statements, two lines each.
     sections = [line for line in lines if line and not line.startswith(" ") and not line.startswith("mpconform:")]
     assert sections == ["pool_size([level])", "gauge(sink[, depth])", "freeze()", "Fifo(length)", "Fifo.count()",
-                        "Fifo.take([n])", "Fifo.fill(src[, n])"]
+                        "Fifo.take([n])", "Fifo.fill(src[, n])", "parameters"]
+    # every documented parameter, and whether the spec gives its domain (this fixture gives none)
+    params = lines[lines.index("parameters") + 1:]
+    assert any(line.startswith("  pool_size(level") and line.endswith("NO DOMAIN") for line in params), params
+    assert lines[-2].endswith("0 with a documented domain, 0 edge cases")
     at = lines.index("pool_size([level])")
     assert lines[at + 1: at + 5] == [
         '  NOT COVERED   pool_size.answers_slot_count  "answer how many slots the pool holds"',

@@ -14,7 +14,8 @@ from typing import TextIO
 from mpconform.core.results import UNEXPECTED, Result, breakdown_line, summarize, summary_line
 from mpconform.runners.run.provenance import version_text
 
-PROGRESS = {"pass": ".", "fail": "F", "skip": "s", "xfail": "x", "xpass": "X", "timeout": "T", "crash": "C", "error": "E"}
+PROGRESS = {"pass": ".", "observed": "o", "fail": "F", "skip": "s", "xfail": "x", "xpass": "X",
+            "timeout": "T", "crash": "C", "error": "E"}
 LINE_WIDTH = 72
 
 

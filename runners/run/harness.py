@@ -22,7 +22,7 @@ from mpconform.core.manifest import (
 from mpconform.core.model import Manifest, ManifestError, TestEntry, manifest_bytes, read_manifest
 from mpconform.core.results import Result
 from mpconform.runners.base import Execution, Runner, RunnerError, Step
-from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches
+from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches, observation
 from mpconform.runners.run.probe import LIMIT, FeatureProbe
 from mpconform.runners.transport.bounded import clip_text
 
@@ -154,13 +154,13 @@ def classify(
     elif ex.crashed:
         outcome, detail = "crash", f"{ex.crashed}; last output: {_tail(ex.output)!r}"
     elif matches(expected, lines_of(ex.output), test.match):
-        outcome, detail = "pass", ""
+        outcome, detail = ("observed", observation(ex.output)) if test.match == "observe" else ("pass", "")
     else:
         outcome, detail = "fail", describe_mismatch(expected, lines_of(ex.output), test.match)
         why = explain_requirements(test, features or {}, manifest_features or {}, limits)
         if why:
             detail += "\n" + why
-    bad_exit = exit_status_problem(expected, ex.exit_code) if outcome in ("pass", "fail") else ""
+    bad_exit = exit_status_problem(expected, ex.exit_code) if outcome in ("pass", "observed", "fail") else ""
     if bad_exit:  # the output may be right, and the port still did not end as the test does
         outcome, detail = "fail", f"{detail}\n{bad_exit}" if detail else bad_exit
     if test.status == "xfail":

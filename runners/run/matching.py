@@ -38,6 +38,11 @@ def matches(expected: list[str], actual: list[str], mode: str) -> bool:
     return n in reach
 
 
+def observation(output: str) -> str:
+    """What a generated edge case did (generator/edges.py), from its `edge <case>: ...` lines."""
+    return "; ".join(line.split(":", 1)[1].strip() for line in lines_of(output) if line.startswith("edge "))
+
+
 def describe_mismatch(expected: list[str], actual: list[str], mode: str) -> str:
     """A short unified diff, expected first, for a failure's detail."""
     import difflib  # imported for failures only

@@ -1,0 +1,219 @@
+"""Edge cases from the documented parameter domains: for each call form an api declares
+(`edges:` in its spec file), each parameter is tried at values derived from its type
+and documented domain - boundaries, word limits, empty and one-byte buffers, wrong
+types - while the other parameters keep ordinary values.
+
+Each case becomes a behaviour `<api>.edge.<param>.<case>` whose oracle asserts only
+what holds for any call the docs allow or not: the port neither crashes nor hangs, the
+call returns or raises, and the interpreter is usable afterwards (a statement that
+allocates runs). What the call did is an observation (the `observed` outcome): the
+docs do not say, so it is recorded, never judged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mpconform.core.manifest import WILDCARD_LINE
+from mpconform.core.model import DocCitation
+
+
+@dataclass(frozen=True)
+class EdgeCase:
+    name: str  # part of the behaviour id
+    expr: str  # a MicroPython expression, evaluated when the test runs (a value a small port
+    #            cannot make is an observation, not a compile error)
+    kind: str  # boundary, word limit, documented value, empty buffer, wrong type...
+    requires: tuple[str, ...] = ()
+
+
+_WORD_LIMITS = (
+    EdgeCase("int32_max", "int('2147483647')", "word limit"),
+    EdgeCase("int32_over", "int('2147483648')", "word limit"),
+    EdgeCase("int64_over", "int('9223372036854775808')", "word limit"),
+    EdgeCase("huge", "int('1' + '0' * 30)", "huge"),
+)
+_SMALL_INTS = (
+    EdgeCase("zero", "0", "boundary"),
+    EdgeCase("one", "1", "boundary"),
+    EdgeCase("minus_one", "-1", "boundary"),
+)
+_NOT_INT = (
+    EdgeCase("none", "None", "wrong type"),
+    EdgeCase("text", "'1'", "wrong type"),
+    EdgeCase("float", "float('1.5')", "wrong type"),
+    EdgeCase("object", "object()", "wrong type"),
+)
+_BUFFERS = (
+    EdgeCase("empty_bytes", "b''", "empty buffer"),
+    EdgeCase("one_byte", "b'x'", "one-byte buffer"),
+    EdgeCase("empty_bytearray", "bytearray(0)", "empty buffer"),
+    EdgeCase("one_bytearray", "bytearray(1)", "one-byte buffer"),
+    EdgeCase("empty_memoryview", "memoryview(bytearray(0))", "empty buffer", ("memoryview",)),
+    EdgeCase("one_memoryview", "memoryview(bytearray(1))", "one-byte buffer", ("memoryview",)),
+)
+_NOT_BUFFER = (
+    EdgeCase("none", "None", "wrong type"),
+    EdgeCase("int", "5", "wrong type"),
+    EdgeCase("text", "'ab'", "wrong type"),
+    EdgeCase("object", "object()", "wrong type"),
+)
+_NOT_CALLABLE = (
+    EdgeCase("none", "None", "wrong type"),
+    EdgeCase("int", "1", "wrong type"),
+    EdgeCase("object", "object()", "wrong type"),
+    EdgeCase("no_arguments", "lambda: None", "wrong arity"),
+)
+_ANY = (
+    EdgeCase("none", "None", "value"),
+    EdgeCase("zero", "0", "value"),
+    EdgeCase("true", "True", "value"),
+    EdgeCase("text", "'x'", "value"),
+    EdgeCase("object", "object()", "value"),
+)
+
+TYPICAL = {"int": "1", "buffer": "b'ab'", "writable_buffer": "bytearray(4)", "callable": "lambda a: None",
+           "any": "0", "expression": "1"}
+
+
+def _name_of(value: int) -> str:
+    return f"m{-value}" if value < 0 else str(value)
+
+
+def _domain_cases(domain: dict) -> list[EdgeCase]:
+    out = []
+    for key in ("min", "max"):
+        if key in domain:
+            v = domain[key]
+            out += [EdgeCase(f"{key}_below", str(v - 1), f"documented {key}imum - 1"),
+                    EdgeCase(f"{key}", str(v), f"documented {key}imum"),
+                    EdgeCase(f"{key}_above", str(v + 1), f"documented {key}imum + 1")]
+    for v in domain.get("values", ()):
+        out += [EdgeCase(f"value_{_name_of(v)}_below", str(v - 1), "beside a documented value"),
+                EdgeCase(f"value_{_name_of(v)}", str(v), "documented value"),
+                EdgeCase(f"value_{_name_of(v)}_above", str(v + 1), "beside a documented value")]
+    return out
+
+
+def cases_for(param: dict) -> list[EdgeCase]:
+    """The edge cases of one parameter, from its type and documented domain; the same
+    value is tried once (the first name given to it stays)."""
+    kind = param.get("type", "any")
+    if kind == "expression":
+        return []  # evaluated by the compiler: nothing to try at run time
+    if kind == "int":
+        found = [*_domain_cases(param.get("domain", {})), *_SMALL_INTS, *_WORD_LIMITS, *_NOT_INT]
+    elif kind in ("buffer", "writable_buffer"):
+        found = [*_BUFFERS, *_NOT_BUFFER]
+    elif kind == "callable":
+        found = list(_NOT_CALLABLE)
+    else:
+        found = list(_ANY)
+    seen: dict[str, EdgeCase] = {}
+    names: set[str] = set()
+    for case in found:
+        if case.expr not in seen and case.name not in names:
+            seen[case.expr] = case
+            names.add(case.name)
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class EdgeProgram:
+    id: str
+    param: str
+    case: EdgeCase
+    claim: str
+    cites: DocCitation
+    form: dict  # the call form (spec `edges:` entry) it comes from
+    program: str
+    expect: tuple[str, ...]
+    requires: tuple[str, ...]
+
+
+def _indent(text: str, by: str) -> str:
+    return "".join(by + line + "\n" for line in text.splitlines() if line.strip())
+
+
+def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase) -> str:
+    """The test program: make the value, call, use what came back, then show the
+    interpreter still runs and can allocate. Every name it binds starts with '_'."""
+    values = {name: ("_v" if name == param else params[name].get("typical") or TYPICAL[params[name].get("type", "any")])
+              for name in form.get("params") or params}
+    call = form["call"].format(**values)
+    tag = repr(f"edge {case.name}:")
+    lines = ["import micropython", *form.get("setup", "").splitlines()]
+    lines += [
+        "def _show(x):",
+        "    if x is None or isinstance(x, (bool, int)) or (isinstance(x, (bytes, str)) and len(x) <= 16):",
+        "        return repr(x)",
+        "    return type(x).__name__",
+        "_made = False",
+        "try:",
+        f"    _v = {case.expr}",
+        "    _made = True",
+        "except Exception as _e:",
+        f"    print({tag}, 'no value', type(_e).__name__)",
+        "if _made:",
+        "    try:",
+        f"        _r = {call}",
+        f"        print({tag}, 'returned', _show(_r))",
+        "    except Exception as _e:",
+        f"        print({tag}, 'raised', type(_e).__name__)",
+    ]
+    if form.get("exercise"):
+        lines += [
+            "    else:",
+            "        try:",
+            _indent(form["exercise"].format(result="_r"), "            ").rstrip("\n"),
+            f"            print({tag}, 'used')",
+            "        except Exception as _e:",
+            f"            print({tag}, 'use raised', type(_e).__name__)",
+        ]
+    lines += [
+        "# usable afterwards: a statement that allocates runs (a locked heap would refuse it);",
+        "# a callback the case scheduled may raise at the next chance, so it gets three",
+        "_n = 0",
+        "for _i in range(3):",
+        "    try:",
+        "        _n = len([_i] * 3)",
+        "        break",
+        "    except Exception as _e:",
+        f"        print({tag}, 'later', type(_e).__name__)",
+        "print('usable', _n)",
+    ]
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def expected_for(case: EdgeCase) -> tuple[str, ...]:
+    # (case names are identifiers: nothing in them for a regex to read specially)
+    return (WILDCARD_LINE, f"edge {case.name}: (returned|raised|no value) .*", WILDCARD_LINE,
+            "usable 3")
+
+
+def edge_programs(api: dict, features: set[str] | None = None) -> list[EdgeProgram]:
+    """Every edge case of an api (its spec entry as loaded), in a stable order."""
+    params = {p["name"]: p for p in [*api.get("params", []), *(api.get("alt_params") or [])]}
+    out: list[EdgeProgram] = []
+    for form in api.get("edges", []):
+        for name in form.get("params") or [p["name"] for p in api.get("params", [])]:
+            param = params[name]
+            domain = param.get("domain")
+            cites = (DocCitation(domain["cites"]["section"], domain["cites"]["quote"]) if domain
+                     else DocCitation(api["doc_section"], api["doc_section"]))
+            state = f"{form['state']}." if form.get("state") else ""
+            for case in cases_for(param):
+                out.append(EdgeProgram(
+                    id=f"{api['name']}.edge.{state}{name}.{case.name}",
+                    param=name,
+                    case=case,
+                    claim=(f"{api['name']} with {name} = {case.expr} ({case.kind})"
+                           + (f", {form['state']}" if form.get("state") else "") + ": the port neither crashes nor hangs, "
+                           "the call returns or raises, and the interpreter still runs and allocates afterwards; "
+                           "what the call does is observed, not judged."),
+                    cites=cites,
+                    form=form,
+                    program=program_for(form, params, name, case),
+                    expect=expected_for(case),
+                    requires=case.requires,
+                ))
+    return out

@@ -1,0 +1,123 @@
+"""Edge cases generated from the documented parameter domains (generator/edges.py):
+what is derived, how a bad `edges:` entry is reported, and the verdicts on the real
+unix port and on wrong ports that crash, exit or hang at an edge."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mpconform.generator.edges import cases_for, edge_programs
+from mpconform.runners.plugins.unix import UnixRunner
+from mpconform.runners.run.harness import Suite, run_suite
+
+ROOT = Path(__file__).resolve().parents[1]
+FAITHFUL = (Path(__file__).parent / "wrong_ports" / "faithful_port.py").read_text()
+
+
+def test_an_int_is_tried_at_its_documented_values_their_neighbours_word_limits_and_wrong_types():
+    param = {"name": "chr", "type": "int", "domain": {"cites": {"section": "s", "quote": "q"}, "values": [-1, 3]}}
+    exprs = [c.expr for c in cases_for(param)]
+    for value in ("-2", "-1", "0", "2", "3", "4", "1", "int('2147483647')", "int('9223372036854775808')",
+                  "None", "'1'", "object()"):
+        assert value in exprs
+    assert len(exprs) == len(set(exprs))  # each value once, under the first name it was given
+    assert [c.name for c in cases_for(param)][:3] == ["value_m1_below", "value_m1", "value_m1_above"]
+
+
+def test_buffers_are_tried_empty_and_one_byte_long_and_expressions_not_at_all():
+    names = {c.name for c in cases_for({"name": "buf", "type": "writable_buffer"})}
+    assert {"empty_bytes", "one_byte", "empty_bytearray", "one_bytearray", "empty_memoryview", "none"} <= names
+    assert cases_for({"name": "expr", "type": "expression"}) == []
+
+
+def test_every_edge_is_a_cited_behaviour_whose_program_keeps_the_call_in_a_try():
+    api = {"name": "RingIO.read", "doc_section": "RingIO.read([nbytes])",
+           "params": [{"name": "nbytes", "type": "int", "typical": "2",
+                       "domain": {"cites": {"section": "RingIO.read([nbytes])", "quote": "read at most"}}}],
+           "edges": [{"setup": "from micropython import RingIO\nr = RingIO(8)", "call": "r.read({nbytes})"}]}
+    edges = edge_programs(api)
+    assert [e.id for e in edges][:2] == ["RingIO.read.edge.nbytes.zero", "RingIO.read.edge.nbytes.one"]
+    zero = edges[0]
+    assert zero.cites.quote == "read at most"
+    assert "_r = r.read(_v)" in zero.program and "_v = 0" in zero.program
+    assert edge_programs(api) == edges  # the same spec gives the same programs
+
+
+def _project(tmp_path: Path, edit) -> Path:
+    project = tmp_path / "project"
+    for name in ("spec", "ports"):
+        shutil.copytree(ROOT / name, project / name)
+    path = project / "spec" / "apis" / "ringio.yaml"
+    path.write_text(edit(path.read_text()))
+    return project
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace('call: "r.read({nbytes})"', 'call: "r.read({count})"'),
+     "names something that is not a parameter it passes"),
+    (lambda t: t.replace("        call: \"RingIO({size})\"\n        params: [size]",
+                         "        call: \"RingIO({size})\"\n        params: [length]"),
+     "'length' is not a documented parameter of RingIO"),
+])
+def test_a_bad_edges_entry_is_one_line_naming_file_line_and_field(tmp_path, edit, message):
+    project = _project(tmp_path, edit)
+    proc = subprocess.run([sys.executable, "-m", "mpconform.cli", "--root", str(project), "compile", "--check"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "spec/apis/ringio.yaml:" in lines[0], lines
+
+
+def _run(tmp_path: Path, prelude_code: str, pattern: str, timeout_s: float = 10) -> dict:
+    prelude = tmp_path / "prelude.py"
+    prelude.write_text(FAITHFUL + "\n" + prelude_code)
+    suite = Suite.load(ROOT / "suites" / "unix")
+    tests = suite.tests(lambda t: __import__("fnmatch").fnmatchcase(t.id, pattern))
+    assert tests, pattern
+    with UnixRunner({"prelude": str(prelude)}) as runner:
+        return {bid: r for bid, r in run_suite(suite, runner, tests, jobs=2, timeout_s=timeout_s).results.items()}
+
+
+def test_the_real_unix_port_neither_crashes_nor_hangs_at_any_edge(tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "mpconform.cli", "run", "unix", "-k", "*.edge.*", "-j", "2",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    import json
+
+    results = json.loads(out.read_text())["results"]
+    outcomes = {r["outcome"] for r in results}
+    assert outcomes <= {"observed", "skip"} and "observed" in outcomes
+    observed = {r["id"]: r["detail"] for r in results if r["outcome"] == "observed"}
+    assert observed["RingIO.edge.size.zero"] == "raised ValueError"  # what HEAD does: refused, not a crash
+    assert "observed, 0 failed" in proc.stdout
+
+
+def test_a_port_that_exits_inside_a_method_at_a_boundary_fails_that_edge(tmp_path):
+    wrong = ("class _Exits(_RingIO):\n    def read(self, *args):\n        if args and args[0] == 0:\n"
+             "            raise SystemExit(3)\n        return self._r.read(*args)\n_port.RingIO = _Exits\n")
+    results = _run(tmp_path, wrong, "RingIO.read.edge.nbytes.*")
+    assert results["RingIO.read.edge.nbytes.zero"].outcome == "fail"
+    assert "exited with status 3" in results["RingIO.read.edge.nbytes.zero"].detail
+    others = {k: r.outcome for k, r in results.items() if k != "RingIO.read.edge.nbytes.zero"}
+    assert set(others.values()) == {"observed"}  # the control: every other edge of read is fine on it
+    faithful = _run(tmp_path, "", "RingIO.read.edge.nbytes.zero")
+    assert faithful["RingIO.read.edge.nbytes.zero"].outcome == "observed"
+
+
+def test_a_port_whose_write_spins_on_a_full_ring_hangs_those_edges(tmp_path):
+    wrong = ("class _Spins(_RingIO):\n    def write(self, buf):\n        n = self._r.write(buf)\n"
+             "        while n < len(buf):\n            pass\n        return n\n_port.RingIO = _Spins\n")
+    results = _run(tmp_path, wrong, "RingIO.write.edge.full.buf.*", timeout_s=3)
+    hung = {k for k, r in results.items() if r.outcome == "timeout"}
+    assert {"RingIO.write.edge.full.buf.one_byte", "RingIO.write.edge.full.buf.one_bytearray"} <= hung
+    assert "RingIO.write.edge.full.buf.empty_bytes" not in hung  # nothing to write: it returns
+    assert all(r.outcome in ("timeout", "observed") for r in results.values())
+    # the control: on the ring with room, the same wrong write returns
+    spare = _run(tmp_path, wrong, "RingIO.write.edge.buf.one_byte", timeout_s=3)
+    assert spare["RingIO.write.edge.buf.one_byte"].outcome == "observed"
