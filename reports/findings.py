@@ -88,6 +88,7 @@ class Program:
     text: str | None  # None: not in this checkout
     expected: str | None  # what the docs say it prints (the .exp file)
     note: str = ""
+    typed: tuple[str, ...] = ()  # what the test sends while the program runs, and types at the REPL after it
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,9 @@ def find_program(root: Path, bid: str, builds: list[Build]) -> Program:
         note = "" if not ran or ran == {manifest.spec_digest} else (
             "This checkout's suite is compiled from another spec than the runs were: the program may differ "
             "from the one that ran.")
-        return Program(_relative(program, root), text, read_text(exp) if exp.is_file() else None, note)
+        typed = tuple(f"after {step.after!r} is printed, it sends {step.send!r}" for step in entry.interact)
+        typed += tuple(f"at the REPL after the program, it types {line!r}" for line in entry.repl)
+        return Program(_relative(program, root), text, read_text(exp) if exp.is_file() else None, note, typed)
     revisions = sorted({b.git_revision for b in builds if b.git_revision})
     at = f"the suites of mpconform at revision {', '.join(revisions)}, which ran it" if revisions else "the suites that ran it"
     return Program(f"suites/tests/{bid}.py", None, None,
@@ -311,6 +314,8 @@ def render_finding(f: Finding) -> str:
         lines += ["", md(p.note)]
     if p.text is not None:
         lines += ["", fence(p.text, "python")]
+    if p.typed:
+        lines += ["", "The test also types at the port:", ""] + [f"- {md(t)}" for t in p.typed]
     if p.expected is not None:
         lines += ["", "What the docs say it prints:", "", fence(p.expected)]
     if f.sequence:
