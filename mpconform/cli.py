@@ -161,6 +161,7 @@ COMMAND_MODULES: list[str] = [
     "mpconform.devices_cli",
     "mpconform.detect_cli",
     "mpconform.compare_cli",
+    "mpconform.findings_cli",
     "mpconform.export_cli",
     "mpconform.install_cli",
     "mpconform.lab_cli",
