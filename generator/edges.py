@@ -126,6 +126,7 @@ class EdgeProgram:
     cites: DocCitation
     form: dict  # the call form (spec `edges:` entry) it comes from
     program: str
+    reproducer: str  # the same call as plain statements, for a report (generator/templates: a trailing comment)
     expect: tuple[str, ...]
     requires: tuple[str, ...]
 
@@ -184,6 +185,19 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase)
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
+def reproducer_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase) -> str:
+    """The case as a user would type it: setup, the call with the value written in, and
+    the use of what it returned - no checks around them."""
+    values = {name: (case.expr if name == param else params[name].get("typical") or TYPICAL[params[name].get("type", "any")])
+              for name in form.get("params") or params}
+    lines = ["import micropython", *form.get("setup", "").splitlines()]
+    if form.get("exercise"):
+        lines += [f"obj = {form['call'].format(**values)}", *form["exercise"].format(result="obj").splitlines()]
+    else:
+        lines.append(f"print({form['call'].format(**values)})")
+    return "\n".join(line for line in lines if line.strip()) + "\n"
+
+
 def expected_for(case: EdgeCase) -> tuple[str, ...]:
     # (case names are identifiers: nothing in them for a regex to read specially)
     return (WILDCARD_LINE, f"edge {case.name}: (returned|raised|no value) .*", WILDCARD_LINE,
@@ -213,6 +227,7 @@ def edge_programs(api: dict, features: set[str] | None = None) -> list[EdgeProgr
                     cites=cites,
                     form=form,
                     program=program_for(form, params, name, case),
+                    reproducer=reproducer_for(form, params, name, case),
                     expect=expected_for(case),
                     requires=case.requires,
                 ))

@@ -63,6 +63,7 @@ class Behaviour:
     dropped: dict = field(default_factory=dict)  # api-level feature -> why this claim does not need it
     control: str = ""  # for a "does not happen" claim: what the program shows does happen
     repl: tuple = ()  # lines typed at the friendly REPL after the program ends
+    reproducer: str = ""  # a generated edge case's call alone (generator/edges.py), for findings
 
 
 @dataclass
@@ -503,7 +504,7 @@ def _load_edges(doc: YamlDoc, apath: tuple, api: dict, features: dict, seen: _Se
             id=edge.id, api=api["name"], cites=edge.cites, claim=edge.claim, program=edge.program,
             expect=list(edge.expect), match="observe",
             requires=_feature_closure([*api["requires"], *edge.requires], features),
-            timeout_s=None, source=where,
+            timeout_s=None, source=where, reproducer=edge.reproducer,
         ))
     return out
 

@@ -161,6 +161,24 @@ def shrunk_sequence(detail: str) -> str | None:
     return detail[at:].strip() if at >= 0 else None
 
 
+REPRODUCER = "# reproducer: "
+
+
+def reproducer_in(program: str) -> str | None:
+    """The plain statements a generated edge case records in its trailing comments
+    (generator/edges.py): the call alone, without the test's checks around it."""
+    import ast
+
+    for line in program.splitlines():
+        if line.startswith(REPRODUCER):
+            try:
+                value = ast.literal_eval(line[len(REPRODUCER):])
+            except (ValueError, SyntaxError):
+                return None
+            return value if isinstance(value, str) else None
+    return None
+
+
 def find_program(root: Path, bid: str, builds: list[Build]) -> Program:
     """The behaviour's program from this checkout's suite of a port that ran it; else
     where it would be (the suite of the mpconform revision that ran it)."""
@@ -309,6 +327,9 @@ def render_finding(f: Finding) -> str:
              f"API: {code(f.api)}. Affected: {len(f.affected)} of {len(f.affected) + len(f.others)} results given.",
              "", "## Reproducer", ""]
     p = f.program
+    plain = reproducer_in(p.text) if p.text is not None else None
+    if plain:
+        lines += ["The call alone, as the generated edge case makes it:", "", fence(plain, "python"), ""]
     lines.append(f"The behaviour's program, {code(p.where)}" + (":" if p.text is not None else "."))
     if p.note:
         lines += ["", md(p.note)]

@@ -121,3 +121,16 @@ def test_a_port_whose_write_spins_on_a_full_ring_hangs_those_edges(tmp_path):
     # the control: on the ring with room, the same wrong write returns
     spare = _run(tmp_path, wrong, "RingIO.write.edge.buf.one_byte", timeout_s=3)
     assert spare["RingIO.write.edge.buf.one_byte"].outcome == "observed"
+
+
+def test_the_reproducer_a_case_records_is_the_call_alone_and_does_what_the_case_observed(tmp_path):
+    from mpconform.reports.findings import reproducer_in
+    from mpconform.runners.plugins.unix import find_micropython
+
+    program = (ROOT / "suites" / "tests" / "RingIO.read.edge.nbytes.one.py").read_text()
+    plain = reproducer_in(program)
+    assert plain is not None and "try" not in plain and "r.read(1)" in plain
+    script = tmp_path / "plain.py"
+    script.write_text(plain)
+    done = subprocess.run([find_micropython(), str(script)], capture_output=True, text=True, timeout=30)
+    assert done.stdout == "b'a'\n"  # the case's observation on this port: returned b'a'

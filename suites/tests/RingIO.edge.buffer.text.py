@@ -40,3 +40,5 @@ print('usable', _n)
 # doc: 'RingIO(size)': 'a `bytearray` or similar buffer protocol object can be provided'
 # claim: "RingIO with buffer = 'ab' (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged."
 # requires: 'micropython_module, ringio'
+
+# reproducer: "import micropython\nfrom micropython import RingIO\nobj = RingIO('ab')\nobj.write(b'abcdef')\nobj.read()\nobj.any()\n"

@@ -40,3 +40,5 @@ print('usable', _n)
 # doc: 'RingIO(size)': 'When created with integer size a suitable buffer will be allocated.'
 # claim: 'RingIO with size = -1 (boundary): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'micropython_module, ringio'
+
+# reproducer: "import micropython\nfrom micropython import RingIO\nobj = RingIO(-1)\nobj.write(b'abcdef')\nobj.read()\nobj.any()\n"

@@ -34,3 +34,5 @@ print('usable', _n)
 # doc: 'RingIO.readinto(buf[, nbytes])': 'Read available bytes into the provided ``buf``.'
 # claim: "RingIO.readinto with buf = b'x' (one-byte buffer): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged."
 # requires: 'micropython_module, ringio'
+
+# reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.readinto(b'x', 2))\n"

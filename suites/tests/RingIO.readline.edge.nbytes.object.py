@@ -34,3 +34,5 @@ print('usable', _n)
 # doc: 'RingIO.readline([nbytes])': 'specified then read at most that many bytes'
 # claim: 'RingIO.readline with nbytes = object() (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'micropython_module, ringio'
+
+# reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.readline(object()))\n"

@@ -34,3 +34,5 @@ print('usable', _n)
 # doc: 'RingIO.write(buf)': 'limited by the available space in the ringbuffer'
 # claim: "RingIO.write with buf = b'x' (one-byte buffer): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged."
 # requires: 'micropython_module, ringio'
+
+# reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.write(b'x'))\n"

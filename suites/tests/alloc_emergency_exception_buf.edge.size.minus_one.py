@@ -31,3 +31,5 @@ print('usable', _n)
 # doc: 'alloc_emergency_exception_buf(size)': 'Allocate *size* bytes of RAM'
 # claim: 'alloc_emergency_exception_buf with size = -1 (boundary): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'emergency_exception_buf, micropython_module'
+
+# reproducer: 'import micropython\nprint(micropython.alloc_emergency_exception_buf(-1))\n'

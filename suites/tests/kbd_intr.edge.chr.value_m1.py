@@ -31,3 +31,5 @@ print('usable', _n)
 # doc: 'kbd_intr(chr)': 'Passing -1 to this function will disable capture of Ctrl-C, and passing 3 will restore it.'
 # claim: 'kbd_intr with chr = -1 (documented value): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'kbd_intr, micropython_module'
+
+# reproducer: 'import micropython\nprint(micropython.kbd_intr(-1))\n'

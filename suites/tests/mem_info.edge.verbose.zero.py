@@ -31,3 +31,5 @@ print('usable', _n)
 # doc: 'mem_info([verbose])': 'is given then extra information is printed'
 # claim: 'mem_info with verbose = 0 (value): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'mem_info, micropython_module'
+
+# reproducer: 'import micropython\nprint(micropython.mem_info(0))\n'

@@ -31,3 +31,5 @@ print('usable', _n)
 # doc: 'opt_level([level])': 'at levels 3 and higher line numbers are not stored'
 # claim: "opt_level with level = int('2147483647') (word limit): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged."
 # requires: 'compiler, micropython_module'
+
+# reproducer: "import micropython\nprint(micropython.opt_level(int('2147483647')))\n"

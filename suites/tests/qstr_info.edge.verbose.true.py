@@ -31,3 +31,5 @@ print('usable', _n)
 # doc: 'qstr_info([verbose])': 'argument is given then extra information is printed'
 # claim: 'qstr_info with verbose = True (value): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'mem_info, micropython_module'
+
+# reproducer: 'import micropython\nprint(micropython.qstr_info(True))\n'

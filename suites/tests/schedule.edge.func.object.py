@@ -31,3 +31,5 @@ print('usable', _n)
 # doc: 'schedule(func, arg)': 'The function is passed the value *arg* as its single argument.'
 # claim: 'schedule with func = object() (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
 # requires: 'micropython_module, scheduler'
+
+# reproducer: 'import micropython\nprint(micropython.schedule(object(), 0))\n'
