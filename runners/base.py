@@ -54,6 +54,9 @@ class Capabilities:
     reset_kinds: tuple[str, ...] = ()
     #: how many tests may run at once on one instance; None means no limit.
     max_parallel: int | None = None
+    #: generated edge cases may share one program (runners/run/batch.py): where starting a
+    #: program is the cost (a process per test) and a program of a few dozen cases fits the heap.
+    batch: bool = False
 
 
 CLOSED = "the runner was closed (the run is stopping)"

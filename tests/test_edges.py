@@ -134,3 +134,26 @@ def test_the_reproducer_a_case_records_is_the_call_alone_and_does_what_the_case_
     script.write_text(plain)
     done = subprocess.run([find_micropython(), str(script)], capture_output=True, text=True, timeout=30)
     assert done.stdout == "b'a'\n"  # the case's observation on this port: returned b'a'
+
+
+def test_a_batch_is_cut_at_its_markers_and_the_case_it_ended_in_is_not_believed():
+    from mpconform.runners.run.batch import END, MARK, split
+
+    out = f"{MARK}a\nedge x: returned 1\nusable 3\n{MARK}b\nedge y: ret"
+    parts, running, ended = split(out, ["a", "b", "c"])
+    assert parts == {"a": "edge x: returned 1\nusable 3\n"} and running == "b" and not ended
+    parts, running, ended = split(out + f"urned 2\nusable 3\n{END}\n", ["a", "b"])
+    assert parts["b"] == "edge y: returned 2\nusable 3\n" and running is None and ended
+
+
+def test_batched_cases_give_what_each_gives_alone(tmp_path):
+    # the same cases, batched (the unix runner) and one by one (through the pytest plugin's
+    # path, run_one), observe the same things
+    from mpconform.runners.run.harness import run_one
+
+    suite = Suite.load(ROOT / "suites" / "unix")
+    tests = suite.tests(lambda t: t.id.startswith("RingIO.read.edge.") or t.id.startswith("kbd_intr.edge."))
+    with UnixRunner({}) as runner:
+        batched = run_suite(suite, runner, tests, jobs=2, timeout_s=10).results
+        alone = {t.id: run_one(suite, t, runner, 10) for t in tests}
+    assert {k: (r.outcome, r.detail) for k, r in batched.items()} == {k: (r.outcome, r.detail) for k, r in alone.items()}

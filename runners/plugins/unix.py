@@ -48,7 +48,7 @@ class UnixRunner(ProcessRunner):
     it needs a port with `-c` and execfile(), as the unix port has)."""
 
     name = "unix"
-    capabilities = Capabilities(interact=True, prelude=True)
+    capabilities = Capabilities(interact=True, prelude=True, batch=True)
     OPTIONS = (
         TIMEOUT,
         MICROPYTHON,

@@ -22,6 +22,7 @@ from mpconform.core.manifest import (
 from mpconform.core.model import Manifest, ManifestError, TestEntry, manifest_bytes, read_manifest
 from mpconform.core.results import Result
 from mpconform.runners.base import Execution, Runner, RunnerError, Step
+from mpconform.runners.run.batch import batchable, batches, run_batch
 from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches, observation
 from mpconform.runners.run.probe import LIMIT, FeatureProbe
 from mpconform.runners.transport.bounded import clip_text
@@ -183,6 +184,11 @@ def run_one(suite: Suite, test: TestEntry, runner: Runner, timeout_s: float) -> 
     ex = runner.execute(script, timeout, interact, repl)
     if runner.checks_programs:
         ex = _checked_if_unsure(suite, test, runner, script, timeout, interact, repl, ex)
+    return judged(suite, test, ex)
+
+
+def judged(suite: Suite, test: TestEntry, ex: Execution) -> Result:
+    """The result of one execution of a planned test."""
     outcome, detail = classify(test, suite.expected(test), ex, suite.features_in_force, suite.manifest.features,
                                suite.limits_in_force)
     if ex.note:
@@ -241,18 +247,29 @@ def run_suite(
 
     pending = []
     for test in tests:
-        if suite.plan(test, runner).status == "skip":
+        planned = suite.plan(test, runner)
+        if planned.status == "skip":
             record(run_one(suite, test, runner, timeout_s))
         else:
-            pending.append(test)
+            pending.append(planned)
+    together = [t for t in pending if runner.capabilities.batch and batchable(t)]
+    alone = [t for t in pending if not (runner.capabilities.batch and batchable(t))]
+
+    def batch(members: list[TestEntry]) -> list[Result]:
+        done, again = run_batch(members, suite.directory, runner, timeout_s, lambda t, ex: judged(suite, t, ex))
+        return done + [run_one(suite, t, runner, timeout_s) for t in again]
+
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mpconform")
     futures: set = set()  # an interrupt may come while they are being submitted
     try:
-        futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in pending}
+        futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in alone}
+        futures |= {pool.submit(batch, members) for members in batches(together)}
         while futures:
             done, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in done:
-                record(fut.result())
+                got = fut.result()
+                for result in got if isinstance(got, list) else [got]:
+                    record(result)
     except KeyboardInterrupt:
         state.interrupted = True
         for fut in futures:
