@@ -15,7 +15,7 @@ from mpconform.runners.install.upstream import build_home
 from tests.upstreamkit import head_archive
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = "| build | pass | fail | skip | xfail | failing |\n|---|---|---|---|---|---|\n"
+HEADER = "| build | pass | observed | fail | skip | xfail | failing |\n|---|---|---|---|---|---|---|\n"
 
 
 def _builds(*args: str) -> subprocess.CompletedProcess:
@@ -32,7 +32,7 @@ def test_a_snapshot_builds_its_configurations_and_skips_releases_saying_why():
     assert done.stdout.startswith(HEADER)
     standard, release = done.stdout[len(HEADER):].splitlines()
     assert standard.startswith("| standard | 1")  # a hundred-odd passes, measured by a real run
-    assert release.startswith("| v1.28.0 | | | | | skipped: needs git history to take v1.28.0 from (the tree ")
+    assert release.startswith("| v1.28.0 | | | | | | skipped: needs git history to take v1.28.0 from (the tree ")
     assert release.endswith("has none); or give its snapshot: --archive v1.28.0=PATH |")
     assert "b'" not in done.stdout + done.stderr
 
@@ -47,7 +47,7 @@ def test_a_build_that_fails_is_reported_failed(upstream, tmp_path):
     finally:
         shutil.rmtree(build_home("unix", "does-not-compile", upstream), ignore_errors=True)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stdout == HEADER + "| does-not-compile | | | | | build failed: unix port does-not-compile did not build (log: " \
+    assert done.stdout == HEADER + "| does-not-compile | | | | | | build failed: unix port does-not-compile did not build (log: " \
         f"{build_home('unix', 'does-not-compile', upstream) / 'build.log'}) |\n"
     assert done.stderr.endswith("builds: 1 of 1 build(s) failed\n")
 

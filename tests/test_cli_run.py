@@ -66,7 +66,7 @@ def test_interrupted_run_keeps_measured_results(root, tmp_path):
     total = len(json.loads((root / "suites" / "unix" / "manifest.json").read_text())["tests"])
     ran = [r for r in doc["results"] if r["outcome"] != "skip"]
     assert 3 <= len(ran) < total
-    assert all(r["outcome"] == "pass" for r in ran), ran  # nothing killed by the interrupt is reported as a crash
+    assert all(r["outcome"] in ("pass", "observed") for r in ran), ran  # nothing killed by the interrupt is reported as a crash
     lines = log.read_text().splitlines()
     assert json.loads(lines[0])["header"]["port"] == "unix"
     assert len(lines) - 1 >= len(doc["results"]) - 1
