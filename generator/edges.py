@@ -144,22 +144,25 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase)
     tag = repr(f"edge {case.name}:")
     lines = ["import micropython", *form.get("setup", "").splitlines()]
     lines += [
+        "def _name(t):",  # (a type's __name__ is missing where CPython compatibility is off)
+        "    s = repr(t)",
+        "    return s.split(\"'\")[1] if \"'\" in s else s",
         "def _show(x):",
         "    if x is None or isinstance(x, (bool, int)) or (isinstance(x, (bytes, str)) and len(x) <= 16):",
         "        return repr(x)",
-        "    return type(x).__name__",
+        "    return _name(type(x))",
         "_made = False",
         "try:",
         f"    _v = {case.expr}",
         "    _made = True",
         "except Exception as _e:",
-        f"    print({tag}, 'no value', type(_e).__name__)",
+        f"    print({tag}, 'no value', _name(type(_e)))",
         "if _made:",
         "    try:",
         f"        _r = {call}",
         f"        print({tag}, 'returned', _show(_r))",
         "    except Exception as _e:",
-        f"        print({tag}, 'raised', type(_e).__name__)",
+        f"        print({tag}, 'raised', _name(type(_e)))",
     ]
     if form.get("exercise"):
         lines += [
@@ -168,7 +171,7 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase)
             _indent(form["exercise"].format(result="_r"), "            ").rstrip("\n"),
             f"            print({tag}, 'used')",
             "        except Exception as _e:",
-            f"            print({tag}, 'use raised', type(_e).__name__)",
+            f"            print({tag}, 'use raised', _name(type(_e)))",
         ]
     lines += [
         "# usable afterwards: a statement that allocates runs (a locked heap would refuse it);",
@@ -179,7 +182,7 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase)
         "        _n = len([_i] * 3)",
         "        break",
         "    except Exception as _e:",
-        f"        print({tag}, 'later', type(_e).__name__)",
+        f"        print({tag}, 'later', _name(type(_e)))",
         "print('usable', _n)",
     ]
     return "\n".join(line for line in lines if line is not None) + "\n"
