@@ -157,3 +157,40 @@ def test_batched_cases_give_what_each_gives_alone(tmp_path):
         batched = run_suite(suite, runner, tests, jobs=2, timeout_s=10).results
         alone = {t.id: run_one(suite, t, runner, 10) for t in tests}
     assert {k: (r.outcome, r.detail) for k, r in batched.items()} == {k: (r.outcome, r.detail) for k, r in alone.items()}
+
+
+def test_ports_that_differ_at_an_edge_show_it_in_compare_and_the_matrix_never_as_a_failure(tmp_path):
+    # Two real runs of the unix port; in the second a prelude makes read() of a negative
+    # count return nothing (the docs leave negative counts open: an observation changes).
+    prelude = tmp_path / "other.py"
+    prelude.write_text(FAITHFUL + "\nclass _Other(_RingIO):\n    def read(self, *args):\n"
+                       "        if args and args[0] is not None and type(args[0]) is int and args[0] < 0:\n"
+                       "            return b''\n        return self._r.read(*args)\n_port.RingIO = _Other\n")
+    runs = {}
+    for name, extra in (("one", []), ("other", ["--prelude", str(prelude)])):
+        runs[name] = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, "-m", "mpconform.cli", "run", "unix", "-k", "RingIO.read.edge.*",
+                               *extra, "--json", str(runs[name]), "--junit", str(tmp_path / f"{name}.xml")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    compare = subprocess.run([sys.executable, "-m", "mpconform.cli", "compare", str(runs["one"]), str(runs["other"])],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert compare.returncode == 0, compare.stdout  # a changed observation is no regression
+    assert "CHANGED    RingIO.read.edge.nbytes.minus_one: observed: returned b'abc' -> observed: returned b''" \
+        in compare.stdout
+    # the matrix: one row where the ports did different things, with what each did
+    import json
+
+    one = json.loads(runs["one"].read_text())
+    other = json.loads(runs["other"].read_text())
+    other["port"] = "unix-other"
+    runs["other"].write_text(json.dumps(other))
+    report = subprocess.run([sys.executable, "-m", "mpconform.cli", "report", str(runs["one"]), str(runs["other"])],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    rows = [line for line in report.stdout.splitlines() if line.startswith("| `RingIO.read.edge.")]
+    assert rows == ["| `RingIO.read.edge.nbytes.minus_one` | 🔎 returned b'abc' | 🔎 returned b'' |"], rows
+    assert one["summary"]["observed"] == len(one["results"]) and one["summary"]["fail"] == 0
+    junit = (tmp_path / "one.xml").read_text()
+    assert "<failure" not in junit and "<error" not in junit
+    assert "<system-out>observed: returned b'abc'</system-out>" in junit
