@@ -135,12 +135,51 @@ def _indent(text: str, by: str) -> str:
     return "".join(by + line + "\n" for line in text.splitlines() if line.strip())
 
 
-def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase) -> str:
-    """The test program: make the value, call, use what came back, then show the
-    interpreter still runs and can allocate. Every name it binds starts with '_'."""
-    values = {name: ("_v" if name == param else params[name].get("typical") or TYPICAL[params[name].get("type", "any")])
-              for name in form.get("params") or params}
-    call = form["call"].format(**values)
+@dataclass(frozen=True)
+class Context:
+    """Where the call is made, with ordinary arguments: re-entrancy the docs allow."""
+
+    name: str
+    requires: tuple[str, ...]
+    cites: DocCitation
+    words: str
+
+
+CONTEXTS = (
+    Context("heap_locked", ("gc",), DocCitation("heap_lock()", "When locked no memory allocation can occur"),
+            "with the heap locked (it is unlocked right after)"),
+    Context("scheduled", ("scheduler",),
+            DocCitation("schedule(func, arg)", 'Schedule the function *func* to be executed "very soon".'),
+            "from a scheduled callback"),
+)
+
+
+def _call_in(context: str, call: str) -> list[str]:
+    """Lines (inside `if _made:` / `try:`) that bind _r to the call's result or raise what it raised."""
+    if context == "heap_locked":
+        # _r is bound first: storing a new global under the lock could need memory of its own
+        return ["        _r = None", "        micropython.heap_lock()", "        try:", f"            _r = {call}",
+                "        finally:", "            micropython.heap_unlock()"]
+    if context == "scheduled":  # the callback's answer is taken back to the main program
+        return ["        _box = []", "        def _cb(_a):", "            try:", f"                _box.append((0, {call}))",
+                "            except Exception as _e:", "                _box.append((1, _e))",
+                "        micropython.schedule(_cb, 0)", "        _i = 0",
+                "        while not _box and _i < 10000:", "            _i += 1",
+                "        if not _box:", "            raise SystemError('the scheduled call did not run')",
+                "        _k, _r = _box[0]", "        if _k:", "            raise _r"]
+    return [f"        _r = {call}"]
+
+
+def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase, context: str = "") -> str:
+    """The test program: make the value, call (in `context`, if any), use what came
+    back, then show the interpreter still runs and can allocate. Every name it binds
+    starts with '_'."""
+    names = form.get("params") or list(params)
+    # every argument is made before the call (and before its context: a locked heap must
+    # not refuse an argument's own allocation and pass that off as the call's)
+    ordinary = [(f"_a_{name}", params[name].get("typical") or TYPICAL[params[name].get("type", "any")])
+                for name in names if name != param]
+    call = form["call"].format(**{name: "_v" if name == param else f"_a_{name}" for name in names})
     tag = repr(f"edge {case.name}:")
     lines = ["import micropython", *form.get("setup", "").splitlines()]
     lines += [
@@ -154,12 +193,13 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase)
         "_made = False",
         "try:",
         f"    _v = {case.expr}",
+        *[f"    {var} = {expr}" for var, expr in ordinary],
         "    _made = True",
         "except Exception as _e:",
         f"    print({tag}, 'no value', _name(type(_e)))",
         "if _made:",
         "    try:",
-        f"        _r = {call}",
+        *_call_in(context, call),
         f"        print({tag}, 'returned', _show(_r))",
         "    except Exception as _e:",
         f"        print({tag}, 'raised', _name(type(_e)))",
@@ -211,7 +251,27 @@ def edge_programs(api: dict, features: set[str] | None = None) -> list[EdgeProgr
     """Every edge case of an api (its spec entry as loaded), in a stable order."""
     params = {p["name"]: p for p in [*api.get("params", []), *(api.get("alt_params") or [])]}
     out: list[EdgeProgram] = []
+    in_context: set[str] = set()  # the contexts are tried once per state, on its first call form
     for form in api.get("edges", []):
+        state = f"{form['state']}." if form.get("state") else ""
+        typical = EdgeCase("typical", "None", "ordinary arguments")
+        for ctx in CONTEXTS if state not in in_context else ():
+            in_context.add(state)
+            case = EdgeCase(ctx.name, "None", ctx.words, ctx.requires)
+            out.append(EdgeProgram(
+                id=f"{api['name']}.edge.{state}context.{ctx.name}",
+                param="",
+                case=case,
+                claim=(f"{api['name']} called {ctx.words}" + (f", {form['state']}" if form.get("state") else "")
+                       + ": the port neither crashes nor hangs, the call returns or raises, and the interpreter "
+                       "still runs and allocates afterwards; what the call does is observed, not judged."),
+                cites=ctx.cites,
+                form=form,
+                program=program_for(form, params, "", case, ctx.name),
+                reproducer=reproducer_for(form, params, "", typical),
+                expect=expected_for(case),
+                requires=ctx.requires,
+            ))
         for name in form.get("params") or [p["name"] for p in api.get("params", [])]:
             param = params[name]
             domain = param.get("domain")

@@ -12,12 +12,13 @@ def _show(x):
 _made = False
 try:
     _v = 5
+    _a_nbytes = 2
     _made = True
 except Exception as _e:
     print('edge int:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = r.readinto(_v, 2)
+        _r = r.readinto(_v, _a_nbytes)
         print('edge int:', 'returned', _show(_r))
     except Exception as _e:
         print('edge int:', 'raised', _name(type(_e)))

@@ -12,12 +12,13 @@ def _show(x):
 _made = False
 try:
     _v = object()
+    _a_nbytes = 2
     _made = True
 except Exception as _e:
     print('edge object:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = r.readinto(_v, 2)
+        _r = r.readinto(_v, _a_nbytes)
         print('edge object:', 'returned', _show(_r))
     except Exception as _e:
         print('edge object:', 'raised', _name(type(_e)))

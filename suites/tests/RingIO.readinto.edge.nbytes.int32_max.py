@@ -12,12 +12,13 @@ def _show(x):
 _made = False
 try:
     _v = int('2147483647')
+    _a_buf = bytearray(4)
     _made = True
 except Exception as _e:
     print('edge int32_max:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = r.readinto(bytearray(4), _v)
+        _r = r.readinto(_a_buf, _v)
         print('edge int32_max:', 'returned', _show(_r))
     except Exception as _e:
         print('edge int32_max:', 'raised', _name(type(_e)))

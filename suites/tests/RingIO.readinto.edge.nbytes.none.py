@@ -12,12 +12,13 @@ def _show(x):
 _made = False
 try:
     _v = None
+    _a_buf = bytearray(4)
     _made = True
 except Exception as _e:
     print('edge none:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = r.readinto(bytearray(4), _v)
+        _r = r.readinto(_a_buf, _v)
         print('edge none:', 'returned', _show(_r))
     except Exception as _e:
         print('edge none:', 'raised', _name(type(_e)))

@@ -9,12 +9,13 @@ def _show(x):
 _made = False
 try:
     _v = object()
+    _a_func = lambda a: None
     _made = True
 except Exception as _e:
     print('edge object:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = micropython.schedule(lambda a: None, _v)
+        _r = micropython.schedule(_a_func, _v)
         print('edge object:', 'returned', _show(_r))
     except Exception as _e:
         print('edge object:', 'raised', _name(type(_e)))

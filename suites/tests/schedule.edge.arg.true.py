@@ -9,12 +9,13 @@ def _show(x):
 _made = False
 try:
     _v = True
+    _a_func = lambda a: None
     _made = True
 except Exception as _e:
     print('edge true:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = micropython.schedule(lambda a: None, _v)
+        _r = micropython.schedule(_a_func, _v)
         print('edge true:', 'returned', _show(_r))
     except Exception as _e:
         print('edge true:', 'raised', _name(type(_e)))

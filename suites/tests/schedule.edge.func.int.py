@@ -9,12 +9,13 @@ def _show(x):
 _made = False
 try:
     _v = 1
+    _a_arg = 0
     _made = True
 except Exception as _e:
     print('edge int:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = micropython.schedule(_v, 0)
+        _r = micropython.schedule(_v, _a_arg)
         print('edge int:', 'returned', _show(_r))
     except Exception as _e:
         print('edge int:', 'raised', _name(type(_e)))

@@ -9,12 +9,13 @@ def _show(x):
 _made = False
 try:
     _v = lambda: None
+    _a_arg = 0
     _made = True
 except Exception as _e:
     print('edge no_arguments:', 'no value', _name(type(_e)))
 if _made:
     try:
-        _r = micropython.schedule(_v, 0)
+        _r = micropython.schedule(_v, _a_arg)
         print('edge no_arguments:', 'returned', _show(_r))
     except Exception as _e:
         print('edge no_arguments:', 'raised', _name(type(_e)))

@@ -10,13 +10,13 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 273 of the APIs above
+ * behaviours: all 297 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
 /* feature compiler: The port compiles Python source at run time (needed by opt_level and exec).
  * enables APIs: opt_level
- * behaviours: all 29 of the APIs above
+ * behaviours: all 31 of the APIs above
  */
 #define MICROPY_ENABLE_COMPILER (1)
 
@@ -73,11 +73,13 @@
  * enables APIs: mem_info, qstr_info
  * behaviours: mem_info.returns_none, mem_info.reports_stack_usage, mem_info.reports_heap_usage,
  *   mem_info.verbose_adds_block_map, mem_info.verbose_map_uses_documented_symbols,
- *   mem_info.verbose_line_covers_1kib, mem_info.edge.verbose.none,
- *   mem_info.edge.verbose.zero, mem_info.edge.verbose.true, mem_info.edge.verbose.text,
- *   mem_info.edge.verbose.object, qstr_info.returns_none, qstr_info.reports_count_and_bytes,
+ *   mem_info.verbose_line_covers_1kib, mem_info.edge.context.heap_locked,
+ *   mem_info.edge.context.scheduled, mem_info.edge.verbose.none, mem_info.edge.verbose.zero,
+ *   mem_info.edge.verbose.true, mem_info.edge.verbose.text, mem_info.edge.verbose.object,
+ *   qstr_info.returns_none, qstr_info.reports_count_and_bytes,
  *   qstr_info.verbose_lists_runtime_interned_name,
- *   qstr_info.verbose_lists_script_identifier, qstr_info.edge.verbose.none,
+ *   qstr_info.verbose_lists_script_identifier, qstr_info.edge.context.heap_locked,
+ *   qstr_info.edge.context.scheduled, qstr_info.edge.verbose.none,
  *   qstr_info.edge.verbose.zero, qstr_info.edge.verbose.true, qstr_info.edge.verbose.text,
  *   qstr_info.edge.verbose.object
  */
@@ -98,7 +100,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 29 of the APIs above
+ * behaviours: all 41 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
@@ -117,7 +119,7 @@
 
 /* feature emergency_exception_buf: micropython.alloc_emergency_exception_buf() exists (dynamically sized emergency buffer).
  * OFF: micropython.alloc_emergency_exception_buf is missing from this firmware
- * skips 14 behaviour(s); APIs gone or partial: alloc_emergency_exception_buf
+ * skips 16 behaviour(s); APIs gone or partial: alloc_emergency_exception_buf
  */
 #define MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF (0)
 // MICROPY_EMERGENCY_EXCEPTION_BUF_SIZE left at upstream's default (0)
@@ -125,7 +127,7 @@
 /* feature kbd_intr: micropython.kbd_intr() exists and the port raises KeyboardInterrupt on the interrupt
  * character.
  * enables APIs: kbd_intr
- * behaviours: all 27 of the APIs above
+ * behaviours: all 29 of the APIs above
  */
 #define MICROPY_KBD_EXCEPTION (1)
 
@@ -139,7 +141,7 @@
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
  * OFF: micropython.schedule is missing from this firmware (no MICROPY_ENABLE_SCHEDULER)
- * skips 27 behaviour(s); APIs gone or partial: schedule
+ * skips 40 behaviour(s); APIs gone or partial: schedule
  */
 #define MICROPY_ENABLE_SCHEDULER (0)
 
@@ -151,7 +153,7 @@
 
 /* feature ringio: The micropython.RingIO class exists.
  * OFF: micropython.RingIO did not exist in MicroPython 1.9.2
- * skips 116 behaviour(s); APIs gone or partial: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
+ * skips 128 behaviour(s); APIs gone or partial: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (0)
