@@ -195,3 +195,15 @@ def test_ports_that_differ_at_an_edge_show_it_in_compare_and_the_matrix_never_as
     junit = (tmp_path / "one.xml").read_text()
     assert "<failure" not in junit and "<error" not in junit
     assert "<system-out>observed: returned b'abc'</system-out>" in junit
+
+
+def test_a_port_that_leaves_the_heap_locked_after_a_call_fails_that_edge(tmp_path):
+    # the oracle's "usable afterwards" includes an allocation: a call that returns with the
+    # heap still locked fails there, whatever the call itself returned
+    wrong = ("def _kbd_intr(c):\n    _real.kbd_intr(c) if type(c) is int and -1 <= c <= 255 else None\n"
+             "    if c == -1:\n        _real.heap_lock()\n_port.kbd_intr = _kbd_intr\n")
+    results = _run(tmp_path, wrong, "kbd_intr.edge.chr.*")
+    assert results["kbd_intr.edge.chr.value_m1"].outcome == "fail"
+    assert "usable 3" in results["kbd_intr.edge.chr.value_m1"].detail  # the line that did not come
+    assert {k: r.outcome for k, r in results.items() if k != "kbd_intr.edge.chr.value_m1"} == \
+        {k: "observed" for k in results if k != "kbd_intr.edge.chr.value_m1"}
