@@ -180,7 +180,7 @@ def _at(doc: YamlDoc, path: tuple, lineno: int | None, message: str) -> SourceEr
 
 def _check_defines(doc: YamlDoc, path: tuple, tree: ast.Module, kind: type, name: str, methods: tuple,
                    errors: list[SourceError]) -> None:
-    node = next((n for n in tree.body if isinstance(n, kind) and n.name == name), None)
+    node = next((n for n in tree.body if isinstance(n, kind) and getattr(n, "name", None) == name), None)
     what = "class" if kind is ast.ClassDef else "function"
     if node is None:
         errors.append(doc.error(path, f"must define {what} {name}"))
