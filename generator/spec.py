@@ -284,6 +284,9 @@ def load_spec(root: Path) -> Spec:
     seen = _Seen()
     known = _Known(features, limits)
     apis = [_load_api(doc, ai, raw, known, seen, errors) for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
+    from mpconform.generator.sequences import load_models  # it builds Behaviours: imported here, not at the top
+
+    load_models(root, apis, features, limits, seen.behaviours, errors)  # spec/models: <api>.model.seed<N> behaviours
     _check_kinds(docs, apis, errors)
     if not apis and not errors:
         errors.append(SourceError("spec/apis", None, "apis", "no API files found"))

@@ -24,6 +24,7 @@ def drift_project(project_copy, cli):
     shutil.rmtree(apis)
     shutil.copytree(FIXTURES / "apis", apis)
     (project_copy / "spec" / "history.yaml").unlink()  # it names the real spec's features and behaviours
+    shutil.rmtree(project_copy / "spec" / "models")  # models of the real spec's apis
     shutil.copyfile(FIXTURES / "statements.yaml", project_copy / "spec" / "statements.yaml")
     doc = project_copy / "module.rst"
     shutil.copyfile(FIXTURES / "module.rst", doc)
@@ -54,6 +55,7 @@ def test_sync_digests_adds_only_digest_lines_and_is_idempotent(project_copy, cli
     shutil.rmtree(apis)
     shutil.copytree(FIXTURES / "apis", apis)
     (project_copy / "spec" / "history.yaml").unlink()  # it names the real spec's features and behaviours
+    shutil.rmtree(project_copy / "spec" / "models")  # models of the real spec's apis
     before = {p.name: p.read_text() for p in apis.glob("*.yaml")}
     status, out, _ = cli("--root", project_copy, "spec", "sync-digests", FIXTURES / "module.rst")
     assert status == 0 and "9 digest(s) written" in out

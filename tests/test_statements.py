@@ -28,6 +28,7 @@ def fixture_project(project_copy):
     shutil.rmtree(apis)
     shutil.copytree(FIXTURES / "apis", apis)
     (project_copy / "spec" / "history.yaml").unlink()  # it names the real spec's features and behaviours
+    shutil.rmtree(project_copy / "spec" / "models")  # models of the real spec's apis
     shutil.copyfile(FIXTURES / "statements.yaml", project_copy / MAP)
     return project_copy
 

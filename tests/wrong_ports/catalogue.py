@@ -196,6 +196,32 @@ WRONG_PORTS = {
         "select": ["RingIO.*"],
         "must_fail": ["RingIO.pollable_stream"],
     },
+    # Model-based sequences (spec/models): each must fail, with its shrunk sequence.
+    "ringio_drops_oldest_when_full": {
+        "code": (
+            "class _Drop(_RingIO):\n    def write(self, buf):\n        for b in bytes(buf):\n"
+            "            if self._r.any() == self._capacity:\n                self._r.read(1)\n"
+            "            self._r.write(bytes([b]))\n        return len(buf)\n_port.RingIO = _Drop\n"
+        ),
+        "select": ["RingIO.model.*"],
+        "must_fail": ["RingIO.model.seed1", "RingIO.model.seed2", "RingIO.model.seed3", "RingIO.model.seed4"],
+    },
+    "heap_unlock_returns_zero": {
+        "code": "def _unlock():\n    _real.heap_unlock()\n    return 0\n_port.heap_unlock = _unlock\n",
+        "select": ["heap_lock.model.*"],
+        "must_fail": ["heap_lock.model.seed1", "heap_lock.model.seed2"],
+    },
+    "schedule_runs_last_first": {
+        # its own queue of 4, drained newest first by one real callback
+        "code": (
+            "_waiting = []\ndef _drain(_):\n    while _waiting:\n        f, a = _waiting.pop()\n        f(a)\n"
+            "def _lifo(f, a):\n    if len(_waiting) >= 4:\n        raise RuntimeError('schedule queue full')\n"
+            "    _waiting.append((f, a))\n    if len(_waiting) == 1:\n        _real.schedule(_drain, None)\n"
+            "_port.schedule = _lifo\n"
+        ),
+        "select": ["schedule.model.*"],
+        "must_fail": ["schedule.model.seed1", "schedule.model.seed2"],
+    },
 }
 
 # kbd_intr's argument only shows where the port reads its input stream: the unix port

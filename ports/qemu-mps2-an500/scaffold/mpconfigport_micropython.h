@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 297 of the APIs above
+ * behaviours: all 305 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -104,7 +104,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 41 of the APIs above
+ * behaviours: all 49 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
@@ -163,7 +163,7 @@
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
  * enables APIs: schedule
- * behaviours: all 40 of the APIs above
+ * behaviours: all 42 of the APIs above
  */
 #define MICROPY_ENABLE_SCHEDULER (1)
 
@@ -177,7 +177,7 @@
 /* feature ringio: The micropython.RingIO class exists.
  * enables APIs: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
- * behaviours: all 128 of the APIs above
+ * behaviours: all 132 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (1)
 
@@ -195,7 +195,7 @@
  *   schedule.callback_can_allocate_after_locked_schedule,
  *   schedule.bound_method_needs_preallocated_reference,
  *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
- *   schedule.without_gil_runs_in_main_thread
+ *   schedule.without_gil_runs_in_main_thread, schedule.model.seed1, schedule.model.seed2
  */
 #define MICROPY_PY_TIME (1)
 

@@ -10,7 +10,7 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 130 of the APIs above
+ * behaviours: all 138 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
@@ -105,7 +105,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 29 of the APIs above
+ * behaviours: all 37 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
@@ -160,7 +160,8 @@
  *   schedule.callback_can_allocate_after_locked_schedule,
  *   schedule.bound_method_needs_preallocated_reference,
  *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
- *   schedule.poll_and_ipoll_run_pending, schedule.without_gil_runs_in_main_thread
+ *   schedule.poll_and_ipoll_run_pending, schedule.without_gil_runs_in_main_thread,
+ *   schedule.model.seed1, schedule.model.seed2
  */
 #define MICROPY_ENABLE_SCHEDULER (1)
 
@@ -173,7 +174,7 @@
 /* feature ringio: The micropython.RingIO class exists.
  * enables APIs: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
- * behaviours: all 32 of the APIs above
+ * behaviours: all 36 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (1)
 
@@ -191,7 +192,7 @@
  *   schedule.callback_can_allocate_after_locked_schedule,
  *   schedule.bound_method_needs_preallocated_reference,
  *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
- *   schedule.without_gil_runs_in_main_thread
+ *   schedule.without_gil_runs_in_main_thread, schedule.model.seed1, schedule.model.seed2
  */
 #define MICROPY_PY_TIME (1)
 
