@@ -164,7 +164,7 @@ def test_a_model_violation_shows_its_sequence_and_ports_text_stays_text(docs, tm
     doc = json.loads(docs["ok"].read_text())
     sequence = "minimal failing sequence:\n  w(b'ab')\n  ```\n  r(3) -> b'b' (model: b'ab') <b>|</b>"
     doc["results"] += [
-        {"id": "RingIO.model.seed3", "api": "RingIO", "outcome": "fail", "duration_s": 0.1,
+        {"id": "RingIO.model.seed99", "api": "RingIO", "outcome": "fail", "duration_s": 0.1,
          "detail": f"output differs\n{sequence}"},
         {"id": "RingIO.edge.size.zero", "api": "RingIO", "outcome": "fail", "duration_s": 0.1, "detail": "x"},
     ]
@@ -172,18 +172,18 @@ def test_a_model_violation_shows_its_sequence_and_ports_text_stays_text(docs, tm
     model.write_text(json.dumps(doc))
     other = json.loads(docs["ok"].read_text())  # another build, where the sequence passed
     other["implementation"]["_build"] = other["provenance"]["firmware"]["_build"] = "other"
-    other["results"] += [{"id": "RingIO.model.seed3", "api": "RingIO", "outcome": "pass", "duration_s": 0.1,
+    other["results"] += [{"id": "RingIO.model.seed99", "api": "RingIO", "outcome": "pass", "duration_s": 0.1,
                           "detail": ""}]
     passed = tmp_path / "passed.json"
     passed.write_text(json.dumps(other))
     done = findings(tmp_path / "f", model, passed)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["README.md", "RingIO.model.seed3.md"]  # a plain fail is none
-    report = (tmp_path / "f" / "RingIO.model.seed3.md").read_text()
-    assert report.startswith("# Model violation: `RingIO.model.seed3`\n")
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["README.md", "RingIO.model.seed99.md"]  # a plain fail is none
+    report = (tmp_path / "f" / "RingIO.model.seed99.md").read_text()
+    assert report.startswith("# Model violation: `RingIO.model.seed99`\n")
     assert f"````\n{sequence}\n````" in report  # a fence longer than the backticks inside
     assert "| unix | v1.29.0-preview | other |" in report.split("## Not affected")[1]
-    assert "The behaviour's program, `suites/tests/RingIO.model.seed3.py`." in report
+    assert "The behaviour's program, `suites/tests/RingIO.model.seed99.py`." in report
     assert "Not in this checkout's suites (newer or older than this checkout): it is in the suites of mpconform" in report
 
 

@@ -10,13 +10,20 @@
  * enables APIs: alloc_emergency_exception_buf, const, heap_lock, heap_unlock, heap_locked, kbd_intr,
  *   mem_info, opt_level, qstr_info, RingIO, RingIO.any, RingIO.read, RingIO.readline,
  *   RingIO.readinto, RingIO.write, RingIO.close, schedule, stack_use
- * behaviours: all 305 of the APIs above
+ * behaviours: all 138 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON (1)
 
 /* feature compiler: The port compiles Python source at run time (needed by opt_level and exec).
  * enables APIs: opt_level
- * behaviours: all 31 of the APIs above
+ * behaviours: const.only_public_names_visible_to_other_code, const.runtime_variable_is_syntax_error,
+ *   const.function_call_is_syntax_error, const.false_guarded_code_eliminated,
+ *   opt_level.default_is_zero, opt_level.set_returns_none,
+ *   opt_level.get_returns_level_last_set, opt_level.asserts_active_at_level_0,
+ *   opt_level.asserts_dropped_at_level_1_and_higher, opt_level.debug_true_at_level_0,
+ *   opt_level.debug_false_at_level_1_and_higher,
+ *   opt_level.line_numbers_kept_at_levels_0_to_2, opt_level.line_numbers_dropped_at_level_3,
+ *   opt_level.only_affects_later_compilation, opt_level.lowering_restores_asserts
  */
 #define MICROPY_ENABLE_COMPILER (1)
 
@@ -77,15 +84,9 @@
  * enables APIs: mem_info, qstr_info
  * behaviours: mem_info.returns_none, mem_info.reports_stack_usage, mem_info.reports_heap_usage,
  *   mem_info.verbose_adds_block_map, mem_info.verbose_map_uses_documented_symbols,
- *   mem_info.verbose_line_covers_1kib, mem_info.edge.context.heap_locked,
- *   mem_info.edge.context.scheduled, mem_info.edge.verbose.none, mem_info.edge.verbose.zero,
- *   mem_info.edge.verbose.true, mem_info.edge.verbose.text, mem_info.edge.verbose.object,
- *   qstr_info.returns_none, qstr_info.reports_count_and_bytes,
- *   qstr_info.verbose_lists_runtime_interned_name,
- *   qstr_info.verbose_lists_script_identifier, qstr_info.edge.context.heap_locked,
- *   qstr_info.edge.context.scheduled, qstr_info.edge.verbose.none,
- *   qstr_info.edge.verbose.zero, qstr_info.edge.verbose.true, qstr_info.edge.verbose.text,
- *   qstr_info.edge.verbose.object
+ *   mem_info.verbose_line_covers_1kib, qstr_info.returns_none,
+ *   qstr_info.reports_count_and_bytes, qstr_info.verbose_lists_runtime_interned_name,
+ *   qstr_info.verbose_lists_script_identifier
  */
 #define MICROPY_PY_MICROPYTHON_MEM_INFO (1)
 
@@ -104,7 +105,7 @@
 
 /* feature gc: The port has a garbage-collected heap (heap_lock and heap_unlock exist with it).
  * enables APIs: heap_lock, heap_unlock, heap_locked
- * behaviours: all 49 of the APIs above
+ * behaviours: all 37 of the APIs above
  */
 #define MICROPY_ENABLE_GC (1)
 
@@ -126,20 +127,7 @@
  * enables APIs: alloc_emergency_exception_buf
  * behaviours: alloc_emergency_exception_buf.returns_none,
  *   alloc_emergency_exception_buf.exception_created_while_heap_locked,
- *   alloc_emergency_exception_buf.traceback_kept_while_heap_locked,
- *   alloc_emergency_exception_buf.edge.context.heap_locked,
- *   alloc_emergency_exception_buf.edge.context.scheduled,
- *   alloc_emergency_exception_buf.edge.size.zero,
- *   alloc_emergency_exception_buf.edge.size.one,
- *   alloc_emergency_exception_buf.edge.size.minus_one,
- *   alloc_emergency_exception_buf.edge.size.int32_max,
- *   alloc_emergency_exception_buf.edge.size.int32_over,
- *   alloc_emergency_exception_buf.edge.size.int64_over,
- *   alloc_emergency_exception_buf.edge.size.huge,
- *   alloc_emergency_exception_buf.edge.size.none,
- *   alloc_emergency_exception_buf.edge.size.text,
- *   alloc_emergency_exception_buf.edge.size.float,
- *   alloc_emergency_exception_buf.edge.size.object
+ *   alloc_emergency_exception_buf.traceback_kept_while_heap_locked
  */
 #define MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF (1)
 #define MICROPY_EMERGENCY_EXCEPTION_BUF_SIZE (0)
@@ -147,7 +135,13 @@
 /* feature kbd_intr: micropython.kbd_intr() exists and the port raises KeyboardInterrupt on the interrupt
  * character.
  * enables APIs: kbd_intr
- * behaviours: all 29 of the APIs above
+ * behaviours: kbd_intr.disable_returns_none, kbd_intr.restore_returns_none,
+ *   kbd_intr.script_runs_normally_while_disabled, kbd_intr.other_character_accepted,
+ *   kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
+ *   kbd_intr.scheduled_from_callback_raises_after_it,
+ *   kbd_intr.ctrl_c_raises_keyboardinterrupt, kbd_intr.restore_after_disable_raises_again,
+ *   kbd_intr.disabled_ctrl_c_raises_nothing, kbd_intr.other_character_raises,
+ *   kbd_intr.restore_after_other_character_raises_on_ctrl_c
  */
 #define MICROPY_KBD_EXCEPTION (1)
 
@@ -163,7 +157,18 @@
 
 /* feature scheduler: micropython.schedule() exists and pending callbacks run between opcodes.
  * enables APIs: schedule
- * behaviours: all 42 of the APIs above
+ * behaviours: kbd_intr.scheduled_raises_keyboardinterrupt, kbd_intr.scheduled_many_times_raises_once,
+ *   kbd_intr.scheduled_from_callback_raises_after_it, schedule.returns_none,
+ *   schedule.passes_argument, schedule.runs_between_opcodes_without_sleep,
+ *   schedule.sleep_ms_zero_runs_pending, schedule.fifo_order,
+ *   schedule.no_preemption_of_running_callback,
+ *   schedule.sleep_inside_callback_does_not_run_others,
+ *   schedule.full_queue_raises_runtimeerror, schedule.queue_usable_after_draining,
+ *   schedule.callback_can_allocate_after_locked_schedule,
+ *   schedule.bound_method_needs_preallocated_reference,
+ *   schedule.not_called_inside_native_code, schedule.time_sleep_runs_pending,
+ *   schedule.poll_and_ipoll_run_pending, schedule.without_gil_runs_in_main_thread,
+ *   schedule.model.seed1, schedule.model.seed2
  */
 #define MICROPY_ENABLE_SCHEDULER (1)
 
@@ -177,7 +182,7 @@
 /* feature ringio: The micropython.RingIO class exists.
  * enables APIs: RingIO, RingIO.any, RingIO.read, RingIO.readline, RingIO.readinto, RingIO.write,
  *   RingIO.close
- * behaviours: all 132 of the APIs above
+ * behaviours: all 36 of the APIs above
  */
 #define MICROPY_PY_MICROPYTHON_RINGIO (1)
 
@@ -216,11 +221,7 @@
 
 /* feature memoryview: The memoryview builtin exists.
  * enables APIs: (none directly; behaviours below need it)
- * behaviours: RingIO.accepts_other_buffer_objects, RingIO.edge.buffer.empty_memoryview,
- *   RingIO.edge.buffer.one_memoryview, RingIO.readinto.edge.buf.empty_memoryview,
- *   RingIO.readinto.edge.buf.one_memoryview, RingIO.write.accepts_buffer_objects,
- *   RingIO.write.edge.buf.empty_memoryview, RingIO.write.edge.buf.one_memoryview,
- *   RingIO.write.edge.full.buf.empty_memoryview, RingIO.write.edge.full.buf.one_memoryview
+ * behaviours: RingIO.accepts_other_buffer_objects, RingIO.write.accepts_buffer_objects
  */
 #define MICROPY_PY_BUILTINS_MEMORYVIEW (1)
 
