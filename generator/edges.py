@@ -170,6 +170,32 @@ def _call_in(context: str, call: str) -> list[str]:
     return [f"        _r = {call}"]
 
 
+def _returned(tag: str, holds: list[dict]) -> list[str]:
+    if not holds:
+        return [f"        print({tag}, 'returned', _show(_r))"]
+    check = " and ".join(f"({h['check']})" for h in holds)
+    says = "; ".join(h["says"] for h in holds)
+    return ["        try:", f"            _ok = {check}", "        except Exception:", "            _ok = False",
+            f"        print({tag}, 'returned', _show(_r), '(as documented)' if _ok else {f'(NOT as documented: {says})'!r})"]
+
+
+def holds_for(form: dict, param: str, case: EdgeCase) -> list[dict]:
+    """The documented results that apply to this case: its parameter's `holds` whose
+    `when` the case's value satisfies (decided here, by Python, on the same value)."""
+    found = []
+    for hold in form.get("holds", ()):
+        if hold["param"] != param:
+            continue
+        try:
+            value = eval(case.expr, {"__builtins__": __builtins__})  # noqa: S307 - the spec's own expressions
+            applies = bool(eval(hold["when"], {"__builtins__": __builtins__}, {"v": value}))  # noqa: S307
+        except Exception:  # noqa: BLE001 - a value Python cannot make or test: the docs' claim is not applied
+            applies = False
+        if applies:
+            found.append(hold)
+    return found
+
+
 def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase, context: str = "") -> str:
     """The test program: make the value, call (in `context`, if any), use what came
     back, then show the interpreter still runs and can allocate. Every name it binds
@@ -200,7 +226,7 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase,
         "if _made:",
         "    try:",
         *_call_in(context, call),
-        f"        print({tag}, 'returned', _show(_r))",
+        *_returned(tag, holds_for(form, param, case)),
         "    except Exception as _e:",
         f"        print({tag}, 'raised', _name(type(_e)))",
     ]
@@ -241,8 +267,11 @@ def reproducer_for(form: dict, params: dict[str, dict], param: str, case: EdgeCa
     return "\n".join(line for line in lines if line.strip()) + "\n"
 
 
-def expected_for(case: EdgeCase) -> tuple[str, ...]:
+def expected_for(case: EdgeCase, judged: bool = False) -> tuple[str, ...]:
     # (case names are identifiers: nothing in them for a regex to read specially)
+    if judged:  # what it returned is what the docs say; raising, they do not forbid
+        return (WILDCARD_LINE, f"edge {case.name}: (returned .* \\(as documented\\)|raised .*|no value .*)",
+                WILDCARD_LINE, "usable 3")
     return (WILDCARD_LINE, f"edge {case.name}: (returned|raised|no value) .*", WILDCARD_LINE,
             "usable 3")
 
@@ -285,13 +314,15 @@ def edge_programs(api: dict, features: set[str] | None = None) -> list[EdgeProgr
                     case=case,
                     claim=(f"{api['name']} with {name} = {case.expr} ({case.kind})"
                            + (f", {form['state']}" if form.get("state") else "") + ": the port neither crashes nor hangs, "
-                           "the call returns or raises, and the interpreter still runs and allocates afterwards; "
-                           "what the call does is observed, not judged."),
+                           + "".join(f"what it returns holds {h['check']} ({h['says']}), "
+                                     for h in holds_for(form, name, case))
+                           + "the call returns or raises, and the interpreter still runs and allocates afterwards; "
+                           "what the call does is observed, otherwise not judged."),
                     cites=cites,
                     form=form,
                     program=program_for(form, params, name, case),
                     reproducer=reproducer_for(form, params, name, case),
-                    expect=expected_for(case),
+                    expect=expected_for(case, bool(holds_for(form, name, case))),
                     requires=case.requires,
                 ))
     return out

@@ -207,3 +207,18 @@ def test_a_port_that_leaves_the_heap_locked_after_a_call_fails_that_edge(tmp_pat
     assert "usable 3" in results["kbd_intr.edge.chr.value_m1"].detail  # the line that did not come
     assert {k: r.outcome for k, r in results.items() if k != "kbd_intr.edge.chr.value_m1"} == \
         {k: "observed" for k in results if k != "kbd_intr.edge.chr.value_m1"}
+
+
+def test_where_the_docs_define_the_result_a_port_returning_otherwise_fails(tmp_path):
+    # read(nbytes) reads at most nbytes: a read that ignores its count breaks the edges where
+    # the ring holds more than asked (0 and 1 of the 3 bytes the case's ring holds)
+    wrong = "class _Greedy(_RingIO):\n    def read(self, *args):\n        return self._r.read()\n_port.RingIO = _Greedy\n"
+    results = _run(tmp_path, wrong, "RingIO.read.edge.nbytes.*")
+    assert results["RingIO.read.edge.nbytes.zero"].outcome == "fail"
+    assert results["RingIO.read.edge.nbytes.one"].outcome == "fail"
+    assert "NOT as documented: a bytes object of at most nbytes bytes" in results["RingIO.read.edge.nbytes.one"].detail
+    # a count the docs do not define (negative, None) is still only observed, on this port too
+    assert results["RingIO.read.edge.nbytes.minus_one"].outcome == "observed"
+    faithful = _run(tmp_path, "", "RingIO.read.edge.nbytes.one")
+    assert faithful["RingIO.read.edge.nbytes.one"].outcome == "observed"
+    assert faithful["RingIO.read.edge.nbytes.one"].detail == "returned b'a' (as documented)"
