@@ -53,6 +53,12 @@ class RunResult:
 Result = RunResult  # the name the runners have always used
 
 
+def observed_value(detail: str) -> str:
+    """What an `observed` result says the port did: the detail's first line (a runner's
+    note, such as a line fault it recovered from, follows on lines of its own)."""
+    return detail.split("\n", 1)[0]
+
+
 def summarize(results: list[Result]) -> dict[str, int]:
     counts = {o: 0 for o in OUTCOMES}
     for r in results:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.core.results import UNEXPECTED, ResultsDocument, load_document
+from mpconform.core.results import UNEXPECTED, ResultsDocument, load_document, observed_value
 
 DETAIL_CHARS = 200
 
@@ -64,8 +64,9 @@ def compare_documents(old: ResultsDocument, new: ResultsDocument, old_path: str 
                 cmp.regressions.append(Change(bid, "absent", r.outcome, _short(r.detail)))
             continue
         a, b = before.outcome, r.outcome
-        if a == b == "observed" and before.detail != r.detail:  # the port now does something else at an edge
-            cmp.changes.append(Change(bid, f"observed: {_short(before.detail)}", f"observed: {_short(r.detail)}", ""))
+        was, now = observed_value(before.detail), observed_value(r.detail)
+        if a == b == "observed" and was != now:  # the port now does something else at an edge
+            cmp.changes.append(Change(bid, f"observed: {_short(was)}", f"observed: {_short(now)}", ""))
             continue
         if a == b:
             continue

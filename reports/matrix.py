@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from mpconform.core.errors import MpconformError
-from mpconform.core.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document
+from mpconform.core.results import OUTCOMES, UNEXPECTED, ResultsFileError, load_document, observed_value
 from mpconform.reports.compare import md_cell
 from mpconform.runners.run.provenance import version_text
 
@@ -88,7 +88,7 @@ class Row:
     def differs(self) -> bool:
         """Ports disagree: some pass where another does not, or they did different things at
         an edge (an observation's detail is what the port did); missing cells are ignored."""
-        seen = {(o, d if o == "observed" else "") for o, d in self.cells if o != MISSING}
+        seen = {(o, observed_value(d) if o == "observed" else "") for o, d in self.cells if o != MISSING}
         return len(seen) > 1
 
     @property
@@ -213,6 +213,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["short"] = _short
+    env.filters["observed"] = observed_value
     env.filters["md"] = lambda s: md_cell(str(s))  # results hold what ports printed: never markup
     env.globals.update(MARKS=MARKS, OUTCOMES=OUTCOMES, UNEXPECTED=UNEXPECTED, SYMBOLS=SYMBOLS, MEANINGS=MEANINGS, MISSING=MISSING)
     return env

@@ -27,8 +27,6 @@ if _made:
             print('edge none:', 'used')
         except Exception as _e:
             print('edge none:', 'use raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -42,6 +40,6 @@ print('usable', _n)
 # behaviour: 'RingIO.edge.buffer.none'
 # doc: 'RingIO(size)': 'a `bytearray` or similar buffer protocol object can be provided'
 # claim: 'RingIO with buffer = None (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nobj = RingIO(None)\nobj.write(b'abcdef')\nobj.read()\nobj.any()\n"

@@ -25,8 +25,6 @@ if _made:
         print('edge int64_over:', 'returned', _show(_r), '(as documented)' if _ok else '(NOT as documented: a bytes object of at most nbytes bytes)')
     except Exception as _e:
         print('edge int64_over:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -40,6 +38,6 @@ print('usable', _n)
 # behaviour: 'RingIO.read.edge.nbytes.int64_over'
 # doc: 'RingIO.read([nbytes])': 'If ``nbytes`` is specified then read at most that many bytes'
 # claim: "RingIO.read with nbytes = int('9223372036854775808') (word limit): the port neither crashes nor hangs, what it returns holds type(_r) is bytes and len(_r) <= _v (a bytes object of at most nbytes bytes), the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.read(int('9223372036854775808')))\n"

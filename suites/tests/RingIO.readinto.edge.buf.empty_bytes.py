@@ -22,8 +22,6 @@ if _made:
         print('edge empty_bytes:', 'returned', _show(_r))
     except Exception as _e:
         print('edge empty_bytes:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -37,6 +35,6 @@ print('usable', _n)
 # behaviour: 'RingIO.readinto.edge.buf.empty_bytes'
 # doc: 'RingIO.readinto(buf[, nbytes])': 'Read available bytes into the provided ``buf``.'
 # claim: "RingIO.readinto with buf = b'' (empty buffer): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.readinto(b'', 2))\n"

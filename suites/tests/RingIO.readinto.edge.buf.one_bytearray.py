@@ -26,8 +26,6 @@ if _made:
         print('edge one_bytearray:', 'returned', _show(_r), '(as documented)' if _ok else '(NOT as documented: a count of at most len(buf))')
     except Exception as _e:
         print('edge one_bytearray:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -41,6 +39,6 @@ print('usable', _n)
 # behaviour: 'RingIO.readinto.edge.buf.one_bytearray'
 # doc: 'RingIO.readinto(buf[, nbytes])': 'Read available bytes into the provided ``buf``.'
 # claim: 'RingIO.readinto with buf = bytearray(1) (one-byte buffer): the port neither crashes nor hangs, what it returns holds type(_r) is int and 0 <= _r <= len(_v) (a count of at most len(buf)), the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.readinto(bytearray(1), 2))\n"

@@ -26,8 +26,6 @@ if _made:
         print('edge int64_over:', 'returned', _show(_r), '(as documented)' if _ok else '(NOT as documented: a count of at most nbytes)')
     except Exception as _e:
         print('edge int64_over:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -41,6 +39,6 @@ print('usable', _n)
 # behaviour: 'RingIO.readinto.edge.nbytes.int64_over'
 # doc: 'RingIO.readinto(buf[, nbytes])': 'Otherwise, read at most ``len(buf)`` bytes.'
 # claim: "RingIO.readinto with nbytes = int('9223372036854775808') (word limit): the port neither crashes nor hangs, what it returns holds type(_r) is int and 0 <= _r <= _v (a count of at most nbytes), the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.readinto(bytearray(4), int('9223372036854775808')))\n"

@@ -21,8 +21,6 @@ if _made:
         print('edge none:', 'returned', _show(_r))
     except Exception as _e:
         print('edge none:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -36,6 +34,6 @@ print('usable', _n)
 # behaviour: 'RingIO.readline.edge.nbytes.none'
 # doc: 'RingIO.readline([nbytes])': 'specified then read at most that many bytes'
 # claim: 'RingIO.readline with nbytes = None (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.readline(None))\n"

@@ -21,8 +21,6 @@ if _made:
         print('edge empty_memoryview:', 'returned', _show(_r))
     except Exception as _e:
         print('edge empty_memoryview:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -36,6 +34,6 @@ print('usable', _n)
 # behaviour: 'RingIO.write.edge.buf.empty_memoryview'
 # doc: 'RingIO.write(buf)': 'limited by the available space in the ringbuffer'
 # claim: 'RingIO.write with buf = memoryview(bytearray(0)) (empty buffer): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'memoryview, micropython_module, ringio'
+# requires: 'gc, memoryview, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.write(memoryview(bytearray(0))))\n"

@@ -21,8 +21,6 @@ if _made:
         print('edge one_bytearray:', 'returned', _show(_r))
     except Exception as _e:
         print('edge one_bytearray:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -36,6 +34,6 @@ print('usable', _n)
 # behaviour: 'RingIO.write.edge.buf.one_bytearray'
 # doc: 'RingIO.write(buf)': 'limited by the available space in the ringbuffer'
 # claim: 'RingIO.write with buf = bytearray(1) (one-byte buffer): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'micropython_module, ringio'
+# requires: 'gc, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(8)\nr.write(b'abc')\nprint(r.write(bytearray(1)))\n"

@@ -25,8 +25,6 @@ if _made:
         print('edge empty_memoryview:', 'returned', _show(_r), '(as documented)' if _ok else '(NOT as documented: no byte fits a full ringbuffer)')
     except Exception as _e:
         print('edge empty_memoryview:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -40,6 +38,6 @@ print('usable', _n)
 # behaviour: 'RingIO.write.edge.full.buf.empty_memoryview'
 # doc: 'RingIO.write(buf)': 'limited by the available space in the ringbuffer'
 # claim: 'RingIO.write with buf = memoryview(bytearray(0)) (empty buffer), full: the port neither crashes nor hangs, what it returns holds _r == 0 (no byte fits a full ringbuffer), the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'memoryview, micropython_module, ringio'
+# requires: 'gc, memoryview, micropython_module, ringio'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(4)\nr.write(b'abcd')\nprint(r.write(memoryview(bytearray(0))))\n"

@@ -36,8 +36,6 @@ if _made:
         print('edge scheduled:', 'returned', _show(_r))
     except Exception as _e:
         print('edge scheduled:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -51,6 +49,6 @@ print('usable', _n)
 # behaviour: 'RingIO.write.edge.full.context.scheduled'
 # doc: 'schedule(func, arg)': 'Schedule the function *func* to be executed "very soon".'
 # claim: 'RingIO.write called from a scheduled callback, full: the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
-# requires: 'micropython_module, ringio, scheduler'
+# requires: 'gc, micropython_module, ringio, scheduler'
 
 # reproducer: "import micropython\nfrom micropython import RingIO\nr = RingIO(4)\nr.write(b'abcd')\nprint(r.write(b'xy'))\n"

@@ -33,8 +33,6 @@ if _made:
         print('edge scheduled:', 'returned', _show(_r))
     except Exception as _e:
         print('edge scheduled:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -48,6 +46,6 @@ print('usable', _n)
 # behaviour: 'alloc_emergency_exception_buf.edge.context.scheduled'
 # doc: 'schedule(func, arg)': 'Schedule the function *func* to be executed "very soon".'
 # claim: 'alloc_emergency_exception_buf called from a scheduled callback: the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, not judged.'
-# requires: 'emergency_exception_buf, micropython_module, scheduler'
+# requires: 'emergency_exception_buf, gc, micropython_module, scheduler'
 
 # reproducer: 'import micropython\nprint(micropython.alloc_emergency_exception_buf(100))\n'

@@ -18,8 +18,6 @@ if _made:
         print('edge none:', 'returned', _show(_r))
     except Exception as _e:
         print('edge none:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -33,6 +31,6 @@ print('usable', _n)
 # behaviour: 'alloc_emergency_exception_buf.edge.size.none'
 # doc: 'alloc_emergency_exception_buf(size)': 'Allocate *size* bytes of RAM'
 # claim: 'alloc_emergency_exception_buf with size = None (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'emergency_exception_buf, micropython_module'
+# requires: 'emergency_exception_buf, gc, micropython_module'
 
 # reproducer: 'import micropython\nprint(micropython.alloc_emergency_exception_buf(None))\n'

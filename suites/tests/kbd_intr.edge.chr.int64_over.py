@@ -18,8 +18,6 @@ if _made:
         print('edge int64_over:', 'returned', _show(_r))
     except Exception as _e:
         print('edge int64_over:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -33,6 +31,6 @@ print('usable', _n)
 # behaviour: 'kbd_intr.edge.chr.int64_over'
 # doc: 'kbd_intr(chr)': 'Passing -1 to this function will disable capture of Ctrl-C, and passing 3 will restore it.'
 # claim: "kbd_intr with chr = int('9223372036854775808') (word limit): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'kbd_intr, micropython_module'
+# requires: 'gc, kbd_intr, micropython_module'
 
 # reproducer: "import micropython\nprint(micropython.kbd_intr(int('9223372036854775808')))\n"

@@ -18,8 +18,6 @@ if _made:
         print('edge text:', 'returned', _show(_r))
     except Exception as _e:
         print('edge text:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -33,6 +31,6 @@ print('usable', _n)
 # behaviour: 'kbd_intr.edge.chr.text'
 # doc: 'kbd_intr(chr)': 'Passing -1 to this function will disable capture of Ctrl-C, and passing 3 will restore it.'
 # claim: "kbd_intr with chr = '1' (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'kbd_intr, micropython_module'
+# requires: 'gc, kbd_intr, micropython_module'
 
 # reproducer: "import micropython\nprint(micropython.kbd_intr('1'))\n"

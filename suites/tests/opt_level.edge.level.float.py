@@ -18,8 +18,6 @@ if _made:
         print('edge float:', 'returned', _show(_r))
     except Exception as _e:
         print('edge float:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -33,6 +31,6 @@ print('usable', _n)
 # behaviour: 'opt_level.edge.level.float'
 # doc: 'opt_level([level])': 'at levels 3 and higher line numbers are not stored'
 # claim: "opt_level with level = float('1.5') (wrong type): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'compiler, micropython_module'
+# requires: 'compiler, gc, micropython_module'
 
 # reproducer: "import micropython\nprint(micropython.opt_level(float('1.5')))\n"

@@ -22,8 +22,6 @@ if _made:
         print('edge int32_max:', 'returned', _show(_r), '(as documented)' if _ok else '(NOT as documented: None when level is given)')
     except Exception as _e:
         print('edge int32_max:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -37,6 +35,6 @@ print('usable', _n)
 # behaviour: 'opt_level.edge.level.int32_max'
 # doc: 'opt_level([level])': 'at levels 3 and higher line numbers are not stored'
 # claim: "opt_level with level = int('2147483647') (word limit): the port neither crashes nor hangs, what it returns holds _r is None (None when level is given), the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged."
-# requires: 'compiler, micropython_module'
+# requires: 'compiler, gc, micropython_module'
 
 # reproducer: "import micropython\nprint(micropython.opt_level(int('2147483647')))\n"

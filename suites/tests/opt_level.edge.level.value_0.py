@@ -22,8 +22,6 @@ if _made:
         print('edge value_0:', 'returned', _show(_r), '(as documented)' if _ok else '(NOT as documented: None when level is given)')
     except Exception as _e:
         print('edge value_0:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -37,6 +35,6 @@ print('usable', _n)
 # behaviour: 'opt_level.edge.level.value_0'
 # doc: 'opt_level([level])': 'at levels 3 and higher line numbers are not stored'
 # claim: 'opt_level with level = 0 (documented value): the port neither crashes nor hangs, what it returns holds _r is None (None when level is given), the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'compiler, micropython_module'
+# requires: 'compiler, gc, micropython_module'
 
 # reproducer: 'import micropython\nprint(micropython.opt_level(0))\n'

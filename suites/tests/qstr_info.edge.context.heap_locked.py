@@ -24,8 +24,6 @@ if _made:
         print('edge heap_locked:', 'returned', _show(_r))
     except Exception as _e:
         print('edge heap_locked:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:

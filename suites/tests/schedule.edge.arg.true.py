@@ -19,8 +19,6 @@ if _made:
         print('edge true:', 'returned', _show(_r))
     except Exception as _e:
         print('edge true:', 'raised', _name(type(_e)))
-# usable afterwards: a statement that allocates runs (a locked heap would refuse it);
-# a callback the case scheduled may raise at the next chance, so it gets three
 _n = 0
 for _i in range(3):
     try:
@@ -34,6 +32,6 @@ print('usable', _n)
 # behaviour: 'schedule.edge.arg.true'
 # doc: 'schedule(func, arg)': 'The function is passed the value *arg* as its single argument.'
 # claim: 'schedule with arg = True (value): the port neither crashes nor hangs, the call returns or raises, and the interpreter still runs and allocates afterwards; what the call does is observed, otherwise not judged.'
-# requires: 'micropython_module, scheduler'
+# requires: 'gc, micropython_module, scheduler'
 
 # reproducer: 'import micropython\nprint(micropython.schedule(lambda a: None, True))\n'
