@@ -136,6 +136,21 @@ def fmt(seconds: float | None, per_test: bool) -> str:
     return f"{seconds * 1000:.1f} ms" if per_test else f"{seconds:.2f} s"
 
 
+def without_edges(root: Path, dest: Path) -> None:
+    """A copy of the project whose spec declares no edge-case call forms."""
+    import shutil
+
+    import yaml
+
+    for name in ("spec", "ports", "suites"):
+        shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in sorted((dest / "spec" / "apis").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for api in doc["apis"]:
+            api.pop("edges", None)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1000), encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=3)
@@ -179,6 +194,9 @@ def main() -> int:
         big.mkdir()
         behaviours = grow_spec(ROOT, big, args.behaviours)
         subprocess.run([*mpconform, "--root", str(big), "compile"], stdout=subprocess.DEVNULL, check=True)
+        plain = Path(tmp) / "plain"  # the same project without generated edge cases: what they cost
+        without_edges(ROOT, plain)
+        subprocess.run([*mpconform, "--root", str(plain), "compile"], stdout=subprocess.DEVNULL, check=True)
         for _ in range(args.rounds):  # interleaved, so machine noise hits every row alike
             t.add("unix", per_test(lambda: UnixRunner({}), scripts))
             t.add("bare unix", bare_unix(binary, scripts))
@@ -195,6 +213,7 @@ def main() -> int:
                 for jobs, key in ((1, "qemu j1"), (2, "qemu j2")):
                     t.add(key, wall([*mpconform, "--root", str(ROOT), "run", "qemu-microbit", "-j", str(jobs)]))
             t.add("suite", wall([*mpconform, "--root", str(ROOT), "run", "unix", "-j", str(args.jobs)]))
+            t.add("no edges", wall([*mpconform, "--root", str(plain), "run", "unix", "-j", str(args.jobs)]))
             t.add("xargs", wall(["xargs", "-P", str(args.jobs), "-n", "1", binary], cwd=ROOT / "suites" / "unix",
                                 input="\n".join(files).encode()))
             if not upstream_why:  # the same exported files, run by upstream's own harness
@@ -218,6 +237,7 @@ def main() -> int:
         ("qemu-microbit", "qemu", "`pass` test, same emulator", "qemu empty", None, True),
         ("qemu-microbit whole run, -j 2", "qemu j2", "the same, -j 1 (one emulator)", "qemu j1", 0.6, False),
         (f"unix suite, -j {args.jobs}", "suite", f"xargs -P {args.jobs} micropython", "xargs", 1.2, False),
+        (f"unix suite with its edge cases, -j {args.jobs}", "suite", "the suite without them", "no edges", 1.3, False),
         (f"unix, exported tests, -j {args.jobs}", "exported", "upstream run-tests.py, same files", "run-tests", 0.8, False),
         (f"native unix, exported tests, -j {args.jobs}", "native exported", "upstream run-tests.py, same files",
          "native run-tests", 0.5, False),
