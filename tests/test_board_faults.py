@@ -3,6 +3,7 @@ recovery and an outcome, and the board answers the next test correctly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ from mpconform.runners.base import RunnerError
 from mpconform.runners.plugins.board import BoardRunner
 from mpconform.runners.plugins.qemu import QemuRunner, QemuTarget
 from mpconform.runners.plugins.unix import find_micropython
+from mpconform.runners.transport.pty_target import PtyTarget
 from mpconform.runners.run.harness import Suite, run_one
 from tests.linefault import FaultyLine
 from tests.qemukit import MICROBIT as MICROBIT_OPTIONS
@@ -110,6 +112,35 @@ def test_board_that_never_comes_back_stops_with_a_clear_message(tmp_path, probe_
         assert ex.error
         with pytest.raises(RunnerError, match=r"did not answer within 2s .*results so far are kept"):
             runner.execute(probe_ok, 5)
+
+
+def test_a_killed_relay_takes_its_device_path_with_it(tmp_path):
+    """A SIGKILLed relay cannot remove its link, and the kernel gives its pseudo-terminal
+    number to the next one opened. A host reopening the link (ser2net does, by path)
+    must then find nothing, not that stranger's terminal."""
+    target = PtyTarget([find_micropython()], tmp_path / "board")
+    target.start()
+    strangers: list[int] = []
+    try:
+        device = os.path.realpath(target.link)  # /dev/pts/N
+        assert device.startswith("/dev/pts/")
+        board = target.board_pid()
+        os.kill(target.proc.pid, signal.SIGKILL)
+        target.proc.wait()
+        # Control: the number is given again (kept open until the end, so it stays taken).
+        while len(strangers) < 512 and device not in {os.ttyname(fd) for fd in strangers[1::2]}:
+            strangers += os.openpty()
+        assert device in {os.ttyname(fd) for fd in strangers[1::2]}
+        assert os.path.lexists(target.link)  # nobody removed it
+        with pytest.raises(FileNotFoundError):
+            os.close(os.open(target.link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK))
+    finally:
+        for fd in strangers:
+            os.close(fd)
+        if board is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(board, signal.SIGKILL)
+        target.stop()
 
 
 def test_stuck_board_is_hard_reset(tmp_path, probe_ok):

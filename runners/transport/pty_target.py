@@ -12,7 +12,8 @@ behaves like a USB-serial bridge in front of a microcontroller:
   (power on, when it was off); SIGUSR2 switches the power off until the next SIGHUP;
 * SIGUSR1 is a USB unplug: the host side disappears (its symlink too) for
   `--unplug-s` seconds, then comes back under a new device path;
-* killing the relay is a board that never comes back.
+* killing the relay is a board that never comes back, and its device path goes with
+  it (see `Relay.plug`).
 
 Run as `python -m mpconform.runners.transport.pty_target --link PATH -- micropython`;
 `PtyTarget` starts and controls one from Python.
@@ -38,6 +39,7 @@ from mpconform.runners.transport.proctree import become_subreaper, sweep
 from mpconform.runners.transport.targets import Target
 
 READY_TIMEOUT_S = 10.0
+HELD_FD_FLOOR = 700  # where the published descriptor is kept (see Relay.plug)
 
 
 def _host_side_termios(fd: int) -> None:
@@ -65,6 +67,28 @@ def _board_side_termios(fd: int) -> None:
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
+def _held_high(fd: int) -> int:
+    """The descriptor moved to a number few processes use (a reused pid is unlikely to
+    have it open too); where the limit does not allow it, the descriptor as it is."""
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HELD_FD_FLOOR)
+    except OSError:
+        return fd
+    os.close(fd)
+    return high
+
+
+def _device_path(slave: int) -> str:
+    """What the link names: this relay's own descriptor of the host side, opened through
+    /proc, rather than /dev/pts/N. A SIGKILLed relay cannot remove its link, and the
+    kernel gives N to the next pseudo-terminal opened at once: a host reopening
+    /dev/pts/N (ser2net does, by path) would then write into a stranger's terminal. The
+    descriptor path vanishes with the process, as a USB device's node does when it is
+    unplugged, so a reopen fails instead. (/dev/pts/N where there is no /proc.)"""
+    mine = Path(f"/proc/{os.getpid()}/fd/{slave}")
+    return str(mine) if mine.exists() else os.ttyname(slave)
+
+
 def _take_terminal() -> None:  # runs in the child: make the pty its controlling terminal
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -89,10 +113,11 @@ class Relay:
         master, slave = os.openpty()
         _host_side_termios(slave)
         os.set_blocking(master, False)
+        slave = _held_high(slave)
         self.host_fds = (master, slave)  # keep the slave open: a host closing it is no event
         tmp = self.link.with_name(self.link.name + ".new")
         tmp.unlink(missing_ok=True)
-        tmp.symlink_to(os.ttyname(slave))
+        tmp.symlink_to(_device_path(slave))
         os.replace(tmp, self.link)
 
     def unplug(self) -> None:
