@@ -79,6 +79,16 @@ TYPICAL = {"int": "1", "buffer": "b'ab'", "writable_buffer": "bytearray(4)", "ca
            "any": "0", "expression": "1"}
 
 
+def typical(param: dict) -> str:
+    """The ordinary value a parameter keeps while another one is tried: the spec's, else its type's."""
+    return param.get("typical") or TYPICAL[param.get("type", "any")]
+
+
+def form_params(form: dict, api: dict) -> list[str]:
+    """The parameters a call form passes: those it names, else the api's (not its alternative ones)."""
+    return form.get("params") or [p["name"] for p in api["params"]]
+
+
 def _name_of(value: int) -> str:
     return f"m{-value}" if value < 0 else str(value)
 
@@ -124,11 +134,11 @@ def cases_for(param: dict) -> list[EdgeCase]:
 @dataclass(frozen=True)
 class EdgeProgram:
     id: str
-    param: str
+    param: str  # "" for a context case
     case: EdgeCase
     claim: str
     cites: DocCitation
-    form: dict  # the call form (spec `edges:` entry) it comes from
+    form_index: int  # the call form (spec `edges:` entry) it comes from
     program: str
     reproducer: str  # the same call as plain statements, for a report (generator/templates: a trailing comment)
     expect: tuple[str, ...]
@@ -200,15 +210,14 @@ def holds_for(form: dict, param: str, case: EdgeCase) -> list[dict]:
     return found
 
 
-def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase, context: str = "") -> str:
+def program_for(form: dict, params: dict[str, dict], names: list[str], param: str, case: EdgeCase,
+                holds: list[dict], context: str = "") -> str:
     """The test program: make the value, call (in `context`, if any), use what came
-    back, then show the interpreter still runs and can allocate. Every name it binds
-    starts with '_'."""
-    names = form.get("params") or list(params)
+    back (checking `holds`), then show the interpreter still runs and can allocate.
+    Every name it binds starts with '_'."""
     # every argument is made before the call (and before its context: a locked heap must
     # not refuse an argument's own allocation and pass that off as the call's)
-    ordinary = [(f"_a_{name}", params[name].get("typical") or TYPICAL[params[name].get("type", "any")])
-                for name in names if name != param]
+    ordinary = [(f"_a_{name}", typical(params[name])) for name in names if name != param]
     call = form["call"].format(**{name: "_v" if name == param else f"_a_{name}" for name in names})
     tag = repr(f"edge {case.name}:")
     lines = ["import micropython", *form.get("setup", "").splitlines()]
@@ -230,7 +239,7 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase,
         "if _made:",
         "    try:",
         *_call_in(context, call),
-        *_returned(tag, holds_for(form, param, case)),
+        *_returned(tag, holds),
         "    except Exception as _e:",
         f"        print({tag}, 'raised', _name(type(_e)))",
     ]
@@ -258,11 +267,10 @@ def program_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase,
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
-def reproducer_for(form: dict, params: dict[str, dict], param: str, case: EdgeCase) -> str:
+def reproducer_for(form: dict, params: dict[str, dict], names: list[str], param: str, case: EdgeCase) -> str:
     """The case as a user would type it: setup, the call with the value written in, and
     the use of what it returned - no checks around them."""
-    values = {name: (case.expr if name == param else params[name].get("typical") or TYPICAL[params[name].get("type", "any")])
-              for name in form.get("params") or params}
+    values = {name: case.expr if name == param else typical(params[name]) for name in names}
     lines = ["import micropython", *form.get("setup", "").splitlines()]
     if form.get("exercise"):
         lines += [f"obj = {form['call'].format(**values)}", *form["exercise"].format(result="obj").splitlines()]
@@ -280,14 +288,16 @@ def expected_for(case: EdgeCase, judged: bool = False) -> tuple[str, ...]:
             "usable 3")
 
 
-def edge_programs(api: dict, features: set[str] | None = None) -> list[EdgeProgram]:
+def edge_programs(api: dict) -> list[EdgeProgram]:
     """Every edge case of an api (its spec entry as loaded), in a stable order."""
     params = {p["name"]: p for p in [*api.get("params", []), *(api.get("alt_params") or [])]}
     out: list[EdgeProgram] = []
     in_context: set[str] = set()  # the contexts are tried once per state, on its first call form
-    for form in api.get("edges", []):
-        state = f"{form['state']}." if form.get("state") else ""
-        typical = EdgeCase("typical", "None", "ordinary arguments")
+    typical_case = EdgeCase("typical", "None", "ordinary arguments")
+    for index, form in enumerate(api.get("edges", [])):
+        names = form_params(form, api)
+        state = f"{form['state']}." if form.get("state") else ""  # in the id
+        in_state = f", {form['state']}" if form.get("state") else ""  # in the claim
         for ctx in CONTEXTS if state not in in_context else ():
             in_context.add(state)
             case = EdgeCase(ctx.name, "None", ctx.words, ctx.requires)
@@ -295,38 +305,36 @@ def edge_programs(api: dict, features: set[str] | None = None) -> list[EdgeProgr
                 id=f"{api['name']}.edge.{state}context.{ctx.name}",
                 param="",
                 case=case,
-                claim=(f"{api['name']} called {ctx.words}" + (f", {form['state']}" if form.get("state") else "")
-                       + ": the port neither crashes nor hangs, the call returns or raises, and the interpreter "
-                       "still runs and allocates afterwards; what the call does is observed, not judged."),
+                claim=(f"{api['name']} called {ctx.words}{in_state}: the port neither crashes nor hangs, the call "
+                       "returns or raises, and the interpreter still runs and allocates afterwards; what the call "
+                       "does is observed, not judged."),
                 cites=ctx.cites,
-                form=form,
-                program=program_for(form, params, "", case, ctx.name),
-                reproducer=reproducer_for(form, params, "", typical),
+                form_index=index,
+                program=program_for(form, params, names, "", case, [], ctx.name),
+                reproducer=reproducer_for(form, params, names, "", typical_case),
                 expect=expected_for(case),
                 requires=ctx.requires,
             ))
-        for name in form.get("params") or [p["name"] for p in api.get("params", [])]:
-            param = params[name]
-            domain = param.get("domain")
+        for name in names:
+            domain = params[name].get("domain")
             cites = (DocCitation(domain["cites"]["section"], domain["cites"]["quote"]) if domain
                      else DocCitation(api["doc_section"], api["doc_section"]))
-            state = f"{form['state']}." if form.get("state") else ""
-            for case in cases_for(param):
+            for case in cases_for(params[name]):
+                holds = holds_for(form, name, case)
                 out.append(EdgeProgram(
                     id=f"{api['name']}.edge.{state}{name}.{case.name}",
                     param=name,
                     case=case,
-                    claim=(f"{api['name']} with {name} = {case.expr} ({case.kind})"
-                           + (f", {form['state']}" if form.get("state") else "") + ": the port neither crashes nor hangs, "
-                           + "".join(f"what it returns holds {h['check']} ({h['says']}), "
-                                     for h in holds_for(form, name, case))
+                    claim=(f"{api['name']} with {name} = {case.expr} ({case.kind}){in_state}: the port neither "
+                           "crashes nor hangs, "
+                           + "".join(f"what it returns holds {h['check']} ({h['says']}), " for h in holds)
                            + "the call returns or raises, and the interpreter still runs and allocates afterwards; "
                            "what the call does is observed, otherwise not judged."),
                     cites=cites,
-                    form=form,
-                    program=program_for(form, params, name, case),
-                    reproducer=reproducer_for(form, params, name, case),
-                    expect=expected_for(case, bool(holds_for(form, name, case))),
+                    form_index=index,
+                    program=program_for(form, params, names, name, case, holds),
+                    reproducer=reproducer_for(form, params, names, name, case),
+                    expect=expected_for(case, bool(holds)),
                     requires=case.requires,
                 ))
     return out

@@ -64,6 +64,7 @@ class Behaviour:
     control: str = ""  # for a "does not happen" claim: what the program shows does happen
     repl: tuple = ()  # lines typed at the friendly REPL after the program ends
     reproducer: str = ""  # a generated edge case's call alone (generator/edges.py), for findings
+    edge_param: str = ""  # the parameter a generated edge case tries ("" for others, and for a context case)
 
 
 @dataclass
@@ -470,7 +471,7 @@ def _load_edges(doc: YamlDoc, apath: tuple, api: dict, known_: _Known, seen: _Se
                 errors: list[SourceError]) -> list[Behaviour]:
     """The api's generated edge behaviours (generator/edges.py), after checking each call
     form names only documented parameters and gives a program that parses."""
-    from mpconform.generator.edges import HEAP_WORDS, edge_programs
+    from mpconform.generator.edges import HEAP_WORDS, edge_programs, form_params
 
     features = known_.features
     # a program of this size does not compile on the smallest heaps: where the spec measures
@@ -481,7 +482,7 @@ def _load_edges(doc: YamlDoc, apath: tuple, api: dict, known_: _Known, seen: _Se
     bad = False
     for fi, form in enumerate(api.get("edges", [])):
         fpath = apath + ("edges", fi)
-        names = form.get("params") or [p["name"] for p in api["params"]]
+        names = form_params(form, api)
         unknown = [name for name in names if name not in known]
         for name in unknown:
             errors.append(doc.error(fpath + ("params",), f"'{name}' is not a documented parameter of {api['name']}"))
@@ -498,7 +499,7 @@ def _load_edges(doc: YamlDoc, apath: tuple, api: dict, known_: _Known, seen: _Se
         return []
     out = []
     for edge in edge_programs(api):
-        fpath = apath + ("edges", next(i for i, f in enumerate(api["edges"]) if f is edge.form))
+        fpath = apath + ("edges", edge.form_index)
         where = f"{doc.file}:{doc.line(fpath)}"
         if edge.id in seen.behaviours:
             errors.append(doc.error(fpath, f"duplicate behaviour id '{edge.id}' (first at {seen.behaviours[edge.id]})"))
@@ -513,7 +514,7 @@ def _load_edges(doc: YamlDoc, apath: tuple, api: dict, known_: _Known, seen: _Se
             expect=list(edge.expect), match="observe",
             requires=_feature_closure([*api["requires"], *edge.requires, *(["gc"] if heap else [])], features),
             needs={"heap_words": heap} if heap else {},
-            timeout_s=None, source=where, reproducer=edge.reproducer,
+            timeout_s=None, source=where, reproducer=edge.reproducer, edge_param=edge.param,
         ))
     return out
 

@@ -26,9 +26,8 @@ def parameter_report(spec) -> list[dict]:
     many generated edge cases try it."""
     edges: dict[tuple[str, str], int] = {}
     for b in spec.behaviours:
-        if b.match == "observe":  # <api>.edge.[<state>.]<param>.<case>
-            param = b.id[len(b.api) + len(".edge."):].split(".")[-2]
-            edges[(b.api, param)] = edges.get((b.api, param), 0) + 1
+        if b.edge_param:
+            edges[(b.api, b.edge_param)] = edges.get((b.api, b.edge_param), 0) + 1
     out = []
     for api in spec.apis:
         for p in [*api.params, *(api.alt_params or [])]:

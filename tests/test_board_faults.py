@@ -17,8 +17,8 @@ from mpconform.runners.base import RunnerError
 from mpconform.runners.plugins.board import BoardRunner
 from mpconform.runners.plugins.qemu import QemuRunner, QemuTarget
 from mpconform.runners.plugins.unix import find_micropython
-from mpconform.runners.transport.pty_target import PtyTarget
 from mpconform.runners.run.harness import Suite, run_one
+from mpconform.runners.transport.pty_target import PtyTarget
 from tests.linefault import FaultyLine
 from tests.qemukit import MICROBIT as MICROBIT_OPTIONS
 from tests.suitekit import make_suite

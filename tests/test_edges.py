@@ -4,6 +4,7 @@ unix port and on wrong ports that crash, exit or hang at an edge."""
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 import subprocess
 import sys
@@ -14,9 +15,9 @@ import pytest
 from mpconform.generator.edges import cases_for, edge_programs
 from mpconform.runners.plugins.unix import UnixRunner
 from mpconform.runners.run.harness import Suite, run_suite
+from tests.wrong_ports.unix_runs import FAITHFUL, run_with_prelude
 
 ROOT = Path(__file__).resolve().parents[1]
-FAITHFUL = (Path(__file__).parent / "wrong_ports" / "faithful_port.py").read_text()
 
 
 def test_an_int_is_tried_at_its_documented_values_their_neighbours_word_limits_and_wrong_types():
@@ -75,13 +76,10 @@ def test_a_bad_edges_entry_is_one_line_naming_file_line_and_field(tmp_path, edit
 
 
 def _run(tmp_path: Path, prelude_code: str, pattern: str, timeout_s: float = 10) -> dict:
-    prelude = tmp_path / "prelude.py"
-    prelude.write_text(FAITHFUL + "\n" + prelude_code)
     suite = Suite.load(ROOT / "suites" / "unix")
-    tests = suite.tests(lambda t: __import__("fnmatch").fnmatchcase(t.id, pattern))
-    assert tests, pattern
-    with UnixRunner({"prelude": str(prelude)}) as runner:
-        return {bid: r for bid, r in run_suite(suite, runner, tests, jobs=2, timeout_s=timeout_s).results.items()}
+    assert suite.tests(lambda t: fnmatch.fnmatchcase(t.id, pattern)), pattern
+    return run_with_prelude(suite, tmp_path, prelude_code, select=lambda t: fnmatch.fnmatchcase(t.id, pattern),
+                            timeout_s=timeout_s)
 
 
 def test_the_real_unix_port_neither_crashes_nor_hangs_at_any_edge(tmp_path):

@@ -18,13 +18,13 @@ import pytest
 
 from mpconform.cli import main
 from mpconform.runners.plugins.qemu import QemuRunner
-from mpconform.runners.plugins.unix import UnixRunner, find_micropython
+from mpconform.runners.plugins.unix import find_micropython
 from mpconform.runners.run.harness import Suite, run_suite
 from tests.qemukit import MICROBIT
 from tests.wrong_ports.catalogue import STREAM_WRONG_PORTS, WRONG_PORTS
+from tests.wrong_ports.unix_runs import run_with_prelude
 
 HERE = Path(__file__).parent
-FAITHFUL = (HERE / "wrong_ports" / "faithful_port.py").read_text()
 ROOT = HERE.parent
 
 # The profile of a port with every feature the faithful prelude can provide.
@@ -49,20 +49,8 @@ def full_suite(tmp_path_factory) -> Suite:
     return Suite.load(project / "suites" / "unix")
 
 
-def _run(suite: Suite, tmp_path: Path, prelude_code: str = "", binary: str | None = None, select=None):
-    prelude = tmp_path / "prelude.py"
-    prelude.write_text(FAITHFUL + "\n" + prelude_code)
-    options = {"prelude": str(prelude)}
-    if binary:
-        options = {"micropython": binary}
-    tests = suite.tests(select)
-    with UnixRunner(options) as runner:
-        state = run_suite(suite, runner, tests, jobs=2, timeout_s=10)
-    return state.results
-
-
 def test_faithful_prelude_passes_everything(full_suite, tmp_path):
-    results = _run(full_suite, tmp_path)
+    results = run_with_prelude(full_suite, tmp_path)
     not_passing = {k: (r.outcome, r.detail) for k, r in results.items() if r.outcome not in ("pass", "observed", "skip")}
     assert not_passing == {}
     assert sum(r.outcome == "pass" for r in results.values()) >= 100
@@ -91,7 +79,7 @@ def test_wrong_port_fails_the_behaviours_it_breaks(name, full_suite, tmp_path):
     def select(test):
         return any(fnmatch.fnmatchcase(test.id, p) for p in patterns)
 
-    results = _run(full_suite, tmp_path, port.get("code", ""), binary=binary, select=select)
+    results = run_with_prelude(full_suite, tmp_path, port.get("code", ""), binary=binary, select=select)
     outcomes = {bid: results[bid].outcome for bid in port["must_fail"]}
     assert outcomes == {bid: "fail" for bid in port["must_fail"]}
     for bid in port["must_fail"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +19,7 @@ from mpconform.core.manifest import (
     profile_features,
     profile_limits,
 )
-from mpconform.core.model import Manifest, ManifestError, TestEntry, manifest_bytes, read_manifest
+from mpconform.core.model import Manifest, ManifestError, TestEntry, read_manifest
 from mpconform.core.results import Result
 from mpconform.runners.base import Execution, Runner, RunnerError, Step
 from mpconform.runners.run.batch import batchable, batches, run_batch
@@ -64,16 +64,17 @@ class Suite:
             raise ManifestError(f"{path}: no generated suite here; run `mpconform compile`")
         return cls(Path(directory), read_manifest(path))
 
-    def snapshot(self, dest: Path) -> Suite:
-        """A copy of the suite (manifest, programs, .exp files) in `dest`, so the run
-        goes on what it started with while `compile` rewrites suites/, and so each test
-        runs in a folder outside the checkout (its current folder is the copy's). The
-        files are hard links where they can be (compile replaces a file, never rewrites
-        it, so a link keeps what the run started with) and copies where they cannot."""
+    def snapshot(self, dest: Path, only: Iterable[TestEntry] | None = None) -> Suite:
+        """A copy of the suite's programs and .exp files (of the tests `only`, when given)
+        in `dest`, so the run goes on what it started with while `compile` rewrites
+        suites/, and so each test runs in a folder outside the checkout (its current
+        folder is the copy's). The files are hard links where they can be (compile
+        replaces a file, never rewrites it, so a link keeps what the run started with)
+        and copies where they cannot. The manifest is not copied: the run has it loaded."""
         own = dest / "suite" / self.directory.name
         own.mkdir(parents=True)
         folders: set[str] = set()
-        for test in self.manifest.tests:
+        for test in self.manifest.tests if only is None else only:
             for name in (test.file, test.file + ".exp"):
                 # os.path, not Path.resolve(): a run takes hundreds of files before its first test
                 source = os.path.normpath(os.path.join(self.directory, name))
@@ -87,7 +88,6 @@ class Suite:
                 except FileNotFoundError:
                     raise SuiteChanged(f"{source}: missing from the generated suite (is `mpconform compile` "
                                        "running?); nothing was run") from None
-        (own / "manifest.json").write_bytes(manifest_bytes(self.manifest))
         return Suite(own, self.manifest, dict(self.features_in_force), dict(self.limits_in_force), self.docs_release)
 
     @property
@@ -252,8 +252,10 @@ def run_suite(
             record(run_one(suite, test, runner, timeout_s))
         else:
             pending.append(planned)
-    together = [t for t in pending if runner.capabilities.batch and batchable(t)]
-    alone = [t for t in pending if not (runner.capabilities.batch and batchable(t))]
+    together: list[TestEntry] = []
+    alone: list[TestEntry] = []
+    for t in pending:
+        (together if runner.capabilities.batch and batchable(t) else alone).append(t)
 
     def batch(members: list[TestEntry]) -> list[Result]:
         done, again = run_batch(members, suite.directory, runner, timeout_s, lambda t, ex: judged(suite, t, ex))

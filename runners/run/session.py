@@ -217,7 +217,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
         jobs = runner.max_parallel if isinstance(runner, RunnerPool) else wanted_jobs
         with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
             opened.callback(runner.close)  # also when open() itself is interrupted
-            own = suite.snapshot(Path(tmp))
+            own = suite.snapshot(Path(tmp), ctx.selected)
             runner.open()
             report = cached_probe(runner, Path(tmp), own.feature_probes(), timeout)  # same firmware: last answer
             _identify(ctx, runner, report.identity)
