@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mpconform.cli import main
 from mpconform.core.results import load_document
@@ -20,13 +19,10 @@ from mpconform.runners.base import RunnerError
 from mpconform.runners.plugins.unix import find_micropython
 from mpconform.runners.run.session import RunOptions, run_port
 from mpconform.runners.transport.pty_target import PtyTarget
+from tests.outcomekit import differences_explained, outcomes, typed_at_a_prompt
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSET = ["heap_lock*", "kbd_intr*", "RingIO.read*"]
-
-
-def _outcomes(path: Path) -> dict[str, str]:
-    return {r.id: r.outcome for r in load_document(path).results}
 
 
 def _run(port: str, json_path: Path, select=None, **overrides) -> int:
@@ -35,30 +31,19 @@ def _run(port: str, json_path: Path, select=None, **overrides) -> int:
     return run_port(ROOT, port, opts)
 
 
-def _typed_at_a_prompt(port: str) -> set[str]:
-    """What only a runner at a REPL prompt can run: the unix runner skips it, the pty board types it."""
-    manifest = json.loads((ROOT / "suites" / port / "manifest.json").read_text())
-    return {t["id"] for t in manifest["tests"] if t.get("repl")}
-
-
-def _differences_explained(port: str) -> set[str]:
-    profile = yaml.safe_load((ROOT / "ports" / port / "port.yaml").read_text())
-    return set(profile.get("expectations") or {}) | _typed_at_a_prompt(port)
-
-
 @pytest.fixture(scope="module")
 def unix_outcomes(tmp_path_factory) -> dict[str, str]:
     path = tmp_path_factory.mktemp("unix") / "unix.json"
     _run("unix", path)
-    return _outcomes(path)
+    return outcomes(path)
 
 
 def test_full_suite_equals_unix_behaviour_by_behaviour(tmp_path, unix_outcomes, capsys):
     status = _run("unix-pty", tmp_path / "pty.json")
-    pty = _outcomes(tmp_path / "pty.json")
+    pty = outcomes(tmp_path / "pty.json")
     assert set(pty) == set(unix_outcomes)
     differ = {i for i in pty if pty[i] != unix_outcomes[i]}
-    assert differ <= _differences_explained("unix-pty"), {i: (unix_outcomes[i], pty[i]) for i in differ}
+    assert differ <= differences_explained("unix-pty"), {i: (unix_outcomes[i], pty[i]) for i in differ}
     assert status == 0, capsys.readouterr().out[-2000:]
     doc = load_document(tmp_path / "pty.json")
     assert doc.implementation["name"] == "micropython" and doc.implementation["platform"] == "linux"
@@ -84,9 +69,9 @@ def test_over_ser2net(tmp_path, exported, unix_outcomes, scheme):
     link, server = exported
     url = server.rfc2217_url if scheme == "rfc2217" else server.socket_url
     status = _run("unix-pty", tmp_path / "r.json", SUBSET, device=url, target_link=str(link))
-    got = _outcomes(tmp_path / "r.json")
+    got = outcomes(tmp_path / "r.json")
     assert len(got) > 20
-    typed = _typed_at_a_prompt("unix-pty")
+    typed = typed_at_a_prompt("unix-pty")
     assert all(got[i] == "pass" for i in typed if i in got)
     assert {i: o for i, o in got.items() if i not in typed} == {i: unix_outcomes[i] for i in got if i not in typed}
     assert status == 0
@@ -139,7 +124,7 @@ def test_board_lost_for_good_keeps_results_and_resume_finishes(tmp_path, unix_ou
     assert f"{len(good)} results kept" in text
     final = load_document(out)
     assert not final.interrupted
-    assert _outcomes(out) == {i: o for i, o in unix_outcomes.items() if i.startswith("RingIO")}
+    assert outcomes(out) == {i: o for i, o in unix_outcomes.items() if i.startswith("RingIO")}
     kept = {r.id: r for r in first.results if r.outcome != "error"}
     assert all(r == kept[r.id] for r in final.results if r.id in kept)  # merged, not re-measured
 
@@ -160,7 +145,7 @@ def test_cli_device_override_and_devices_listing(tmp_path, capsys):
         assert line.startswith(str(target.link)) and "micropython 1." in line and "platform=linux" in line
         status = main(["--root", str(ROOT), "run", "unix-pty", "-k", "heap_lock.*", "--device", str(target.link),
                        "--json", str(tmp_path / "r.json")])
-        assert status == 0 and len(_outcomes(tmp_path / "r.json")) >= 3
+        assert status == 0 and len(outcomes(tmp_path / "r.json")) >= 3
     finally:
         target.stop()
     assert main(["--root", str(ROOT), "devices", "--device", str(tmp_path / "nothing")]) == 1

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mpconform.runners.lab.farm import group_alive
+from tests.outcomekit import differences_explained, outcomes
 from tests.runkit import background_run, wait_for_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,12 +28,6 @@ labgrid = pytest.importorskip("labgrid", reason="labgrid is not installed (pip i
 def _mpconform(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mpconform.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
-
-
-def _outcomes(path: Path) -> dict[str, str]:
-    return {r["id"]: r["outcome"] for r in json.loads(path.read_text())["results"]}
-
-
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +53,7 @@ def lab(tmp_path_factory):
 def unix_outcomes(tmp_path_factory) -> dict[str, str]:
     out = tmp_path_factory.mktemp("unix") / "unix.json"
     _mpconform("run", "unix", "-j", "2", "--json", str(out))
-    return _outcomes(out)
-
-
-def _explained() -> set[str]:
-    """The pty board's expectations, and what it types at a REPL prompt (the unix runner skips that)."""
-    import yaml
-
-    manifest = json.loads((ROOT / "suites" / "unix-pty" / "manifest.json").read_text())
-    return set(yaml.safe_load((ROOT / "ports" / "unix-pty" / "port.yaml").read_text()).get("expectations") or {}) | \
-        {t["id"] for t in manifest["tests"] if t.get("repl")}
+    return outcomes(out)
 
 
 def test_status_lists_the_places_free(lab):
@@ -83,9 +69,9 @@ def test_run_over_tagged_places_equals_unix(lab, unix_outcomes, tmp_path):
     run = _mpconform("run", "unix-pty", "--places", "profile=unix-pty", "--json", str(out),
                      env={"LG_COORDINATOR": lab["coordinator"]})
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr
-    got = _outcomes(out)
+    got = outcomes(out)
     assert set(got) == set(unix_outcomes)
-    assert {i for i in got if got[i] != unix_outcomes[i]} <= _explained()
+    assert {i for i in got if got[i] != unix_outcomes[i]} <= differences_explained("unix-pty")
     targets = json.loads(out.read_text())["provenance"]["targets"]
     assert sorted(t["place"] for t in targets) == ["unix-pty-1", "unix-pty-2"]
     assert all(t["kind"] == "labgrid-place" and t["address"].startswith("rfc2217://") and t["tests"] for t in targets)
@@ -185,8 +171,8 @@ def test_killing_one_board_mid_run_loses_no_result(lab, unix_outcomes, tmp_path)
         os.killpg(board["pid"], signal.SIGKILL)  # the board is gone for good, mid-run
         output, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, output
-    got = _outcomes(out)
-    assert set(got) == set(unix_outcomes) and {i for i in got if got[i] != unix_outcomes[i]} <= _explained()
+    got = outcomes(out)
+    assert set(got) == set(unix_outcomes) and {i for i in got if got[i] != unix_outcomes[i]} <= differences_explained("unix-pty")
     targets = json.loads(out.read_text())["provenance"]["targets"]
     dropped = [t for t in targets if "dropped" in t]
     assert [t["place"] for t in dropped] == ["unix-pty-1"], targets
