@@ -17,8 +17,9 @@ from mpconform.generator.sequences import EXPECT
 from mpconform.generator.spec import load_spec
 from mpconform.runners.plugins.unix import find_micropython
 from tests.conftest import ROOT, snapshot
-from tests.test_wrong_ports import _run, full_suite  # noqa: F401 (a fixture)
+from tests.test_wrong_ports import full_suite  # noqa: F401 (a fixture)
 from tests.wrong_ports.catalogue import WRONG_PORTS
+from tests.wrong_ports.unix_runs import run_with_prelude
 
 MODEL_IDS = re.compile(r"^[A-Za-z_]+\.model\.seed\d+$")
 
@@ -87,8 +88,8 @@ MODEL_WRONG_PORTS = sorted(name for name, port in WRONG_PORTS.items()
 @pytest.mark.parametrize("name", MODEL_WRONG_PORTS)
 def test_wrong_port_fails_with_the_shrunk_sequence(name, full_suite, tmp_path):  # noqa: F811
     port = WRONG_PORTS[name]
-    results = _run(full_suite, tmp_path, port["code"],
-                   select=lambda t: any(fnmatch.fnmatchcase(t.id, p) for p in port["select"]))
+    results = run_with_prelude(full_suite, tmp_path, port["code"],
+                               select=lambda t: any(fnmatch.fnmatchcase(t.id, p) for p in port["select"]))
     for bid in port["must_fail"]:
         result = results[bid]
         assert result.outcome == "fail", (bid, result.detail)
