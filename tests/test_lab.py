@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mpconform.runners.lab.farm import group_alive
 from tests.outcomekit import differences_explained, outcomes
@@ -168,8 +169,23 @@ def test_killing_one_board_mid_run_loses_no_result(lab, unix_outcomes, tmp_path)
                         env={"LG_COORDINATOR": lab["coordinator"]}) as proc:
         wait_for_results(out, 20)
         board = next(p for p in lab["record"]["processes"] if p["name"] == "unix-pty-1")
+        exported = yaml.safe_load((lab["state"] / "exporter.yaml").read_text())["unix-pty-1"]["RawSerialPort"]["port"]
+        device = os.path.realpath(exported)  # /dev/pts/N, while the relay lives
         os.killpg(board["pid"], signal.SIGKILL)  # the board is gone for good, mid-run
         output, _ = proc.communicate(timeout=300)
+    # What ser2net reopens must not reach the terminal the kernel gives N to next (an
+    # unrelated program's); the control: N is given again, and nobody removed the path.
+    strangers: list[int] = []
+    try:
+        while len(strangers) < 512 and device not in {os.ttyname(fd) for fd in strangers[1::2]}:
+            strangers += os.openpty()
+        assert device in {os.ttyname(fd) for fd in strangers[1::2]}
+        assert exported.startswith("/dev/") and os.path.lexists(exported)
+        with pytest.raises(FileNotFoundError):
+            os.close(os.open(exported, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK))
+    finally:
+        for fd in strangers:
+            os.close(fd)
     assert proc.returncode == 0, output
     got = outcomes(out)
     assert set(got) == set(unix_outcomes) and {i for i in got if got[i] != unix_outcomes[i]} <= differences_explained("unix-pty")
@@ -184,3 +200,5 @@ def test_down_leaves_no_process(lab):
     assert "coordinator" in down.stdout and "exporter" in down.stdout
     assert not any(group_alive(p["pid"]) for p in lab["record"]["processes"])
     assert not (lab["state"] / "lab.json").exists()
+    exported = yaml.safe_load((lab["state"] / "exporter.yaml").read_text())["unix-pty-2"]["RawSerialPort"]["port"]
+    assert not os.path.lexists(os.path.dirname(exported))  # the lab's device folder went with it

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from mpconform.core.procid import start_time
+from mpconform.runners.lab.farm import Lab
 from tests.runkit import TAG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,12 +162,15 @@ def test_sigterm_half_way_through_up_stops_all_it_started(ser2net, tmp_path):
             return False
 
     _wait_for(lambda: started(6), 120, "five boards to start")  # the coordinator and five relays
+    devices = Lab(state).devices_dir
+    assert any(devices.iterdir())  # the boards' device paths, published (the control for the last line)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip().splitlines()[-1] == "mpconform: lab up stopped by SIGTERM; what it had started is stopped"
     assert _tagged(tag) == []
     assert not (state / "lab.json").exists()
+    assert not devices.exists()
 
 
 @pytest.mark.parametrize("boards", ["unix-pty:100000000000000000000", "unix-pty:40,qemu-mps2:40", "unix-pty:٣"])

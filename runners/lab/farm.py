@@ -12,12 +12,14 @@ started runs in its own session and is recorded in the state directory with its 
 time (pid = process group), and carries the lab's id in its environment, inherited by
 what it starts; `down` signals only processes proven its own by one or the other (a
 recorded pid now given to another process is left alone). The coordinator keeps its
-places in a folder of its own, which `down` removes. A signal (SIGINT, SIGTERM, SIGHUP)
+places in a folder of its own, and the pty boards' device paths are in a /dev/shm
+folder of the lab's (Lab.devices_dir); `down` removes both. A signal (SIGINT, SIGTERM, SIGHUP)
 during `up` stops what it had started."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -45,6 +47,7 @@ MAX_BOARDS = 64  # each board is a process or an emulator, and a place at the co
 RECORD_BYTES = 1 << 20
 LAB_ENV = "MPCONFORM_LAB"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DEVICES_ROOT = Path("/dev/shm")  # a /dev folder anyone may write: labgrid exports /dev paths only
 
 
 class Stopped(KeyboardInterrupt):
@@ -193,6 +196,18 @@ class Lab:
         return proc
 
     @property
+    def devices_dir(self) -> Path:
+        """Where the pty boards' device paths are published, one folder per state folder;
+        `down` removes it. Each is the relay's own link (pty_target: it names the relay's
+        descriptor, so it goes when the relay does), under /dev because labgrid exports
+        only /dev paths. Before, the lab exported the /dev/pts/N the link resolved to: a
+        relay that was killed left ser2net reopening N, which the kernel had given to the
+        next pseudo-terminal opened - another program's terminal, that the lab's runner
+        then wrote raw-REPL entry bytes into."""
+        digest = hashlib.sha256(str(self.state.resolve()).encode()).hexdigest()[:16]
+        return DEVICES_ROOT / f"mpconform-lab-{digest}"
+
+    @property
     def coordinator_dir(self) -> Path:
         """Where the coordinator we start keeps its places (places.yaml): `down` removes it."""
         return self.state / "coordinator"
@@ -211,6 +226,7 @@ class Lab:
         record = {"lab": uuid.uuid4().hex, "coordinator": coordinator, "own_coordinator": coordinator is None,
                   "processes": [], "places": []}
         self._save(record)
+        shutil.rmtree(self.devices_dir, ignore_errors=True)  # left by a lab that was killed
         try:
             if coordinator is None:
                 port = free_port()
@@ -256,7 +272,11 @@ class Lab:
         if runner.name == "board" and (options.get("target") or {}).get("kind") == "unix-pty":
             from mpconform.runners.plugins.unix import find_micropython
 
-            link = self.state / name
+            if DEVICES_ROOT.is_dir():
+                self.devices_dir.mkdir(mode=0o700, exist_ok=True)
+                link = self.devices_dir / name
+            else:  # no /dev/shm: the resolved /dev/pts path, as a last resort (see devices_dir)
+                link = self.state / name
             link.unlink(missing_ok=True)
             self._spawn(record, name, [sys.executable, "-m", "mpconform.runners.transport.pty_target", "--link", str(link), "--",
                                        find_micropython(options.get("micropython"))])
@@ -266,7 +286,8 @@ class Lab:
                     raise RunnerError(f"the pty relay for {name} did not start (see {self.state / (name + '.log')})")
                 time.sleep(0.02)
             # labgrid exports only /dev paths (its ser2net opens the device itself)
-            return {"RawSerialPort": {"port": os.path.realpath(link), "speed": 115200}}
+            port = str(link) if str(link).startswith("/dev/") else os.path.realpath(link)
+            return {"RawSerialPort": {"port": port, "speed": 115200}}
         raise RunnerError(f"profile of {name.rsplit('-', 1)[0]} is not an emulated board (unix-pty or qemu); "
                           "export real boards with your own labgrid-exporter")
 
@@ -332,6 +353,7 @@ class Lab:
             _stop_tagged(record["lab"])  # what they started outside their groups (a relay's board)
         if record["own_coordinator"]:
             shutil.rmtree(self.coordinator_dir, ignore_errors=True)
+        shutil.rmtree(self.devices_dir, ignore_errors=True)
         self.pids_file.unlink(missing_ok=True)
         return stopped
 
