@@ -170,7 +170,9 @@ def main() -> int:
     qemu_options = dict(json.loads((ROOT / "suites" / "qemu-microbit" / "manifest.json").read_text())["runner"]["options"])
     qemu_why = "--no-qemu" if args.no_qemu else QemuRunner.unavailable_reason(qemu_options)
     qemu_scripts = runnable("qemu-microbit") if not qemu_why else []
-    mpconform = [sys.executable, "-m", "mpconform.cli"]
+    # the command users run: the installed script, where there is one (not `python -m`, whose runpy a user does not pay)
+    script = Path(sys.executable).with_name("mpconform")
+    mpconform = [str(script)] if script.is_file() else [sys.executable, "-m", "mpconform.cli"]
     files = [t["file"] for t in manifest("unix") if t["file"]]
     t = Table()
     tree, upstream_why = upstream_tree()

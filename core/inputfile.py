@@ -54,20 +54,23 @@ def read_text(path: os.PathLike[str] | str, limit: int = MAX_BYTES) -> str:
 
 
 def depth_problem(value: object, limit: int = MAX_DEPTH) -> str:
-    """'' when `value` nests no deeper than `limit`; else why. Walked without recursion."""
-    stack: list[tuple[object, int]] = [(value, 1)]
+    """'' when `value` nests no deeper than `limit`; else why. Walked without recursion,
+    visiting containers only (a manifest holds thousands of strings)."""
+    stack: list[tuple[Iterable[object], int]] = []
+    if type(value) is dict:
+        stack.append((value.values(), 1))
+    elif type(value) is list:
+        stack.append((value, 1))
     while stack:
-        item, depth = stack.pop()
-        children: Iterable[object]
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+        items, depth = stack.pop()
         if depth > limit:
             return f"nested more than {limit} deep"
-        stack.extend((child, depth + 1) for child in children)
+        for child in items:
+            kind = type(child)
+            if kind is dict:
+                stack.append((child.values(), depth + 1))  # type: ignore[attr-defined]
+            elif kind is list:
+                stack.append((child, depth + 1))  # type: ignore[arg-type]
     return ""
 
 

@@ -206,7 +206,7 @@ def load_document(path: Path) -> ResultsDocument:
     return ResultsDocument.from_json(data, str(path))  # type: ignore[arg-type]  # from_json checks it is a dict
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"  # compiled (and cached by re) only for JUnit
 
 
 def flat_properties(prov: dict[str, Any], prefix: str = "provenance") -> list[tuple[str, str]]:
@@ -226,7 +226,7 @@ def flat_properties(prov: dict[str, Any], prefix: str = "provenance") -> list[tu
 
 def _xml_safe(text: str) -> str:
     """Ports print control bytes (\x04 markers, garbage); XML 1.0 cannot hold them."""
-    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return re.sub(_XML_ILLEGAL, lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def write_junit(path: Path, document: ResultsDocument) -> None:

@@ -169,14 +169,18 @@ class SchemaChecker:
     file is valid many times faster; jsonschema words the errors of a file that is not."""
 
     def __init__(self, schema: dict):
-        Draft202012Validator.check_schema(schema)
-        self.validator = Validator(inline_refs(schema, schema.get("$defs", {})))
         self.fast = None
         try:
             import jsonschema_rs
+
+            self.fast = jsonschema_rs.Draft202012Validator(schema)  # checks the schema itself first
         except ImportError:
-            return
-        self.fast = jsonschema_rs.Draft202012Validator(schema)
+            pass
+        except Exception:  # a schema it refuses (or cannot read): jsonschema says why, below
+            self.fast = None
+        if self.fast is None:  # jsonschema's own check of the schema costs a compile a tenth of a second
+            Draft202012Validator.check_schema(schema)
+        self.validator = Validator(inline_refs(schema, schema.get("$defs", {})))
 
     def iter_errors(self, data):
         # jsonschema_rs reads `$` as the schemas mean it; the wording side does too (wholematch)

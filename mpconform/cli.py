@@ -151,21 +151,24 @@ def _tag(text: str) -> str:
     return text
 
 
-# Modules that add subcommands: each has register(subparsers), which adds its
-# parsers and sets `func` (taking the parsed args, returning an exit status).
-COMMAND_MODULES: list[str] = [
-    "mpconform.drift_cli",
-    "mpconform.scaffold_cli",
-    "mpconform.report_cli",
-    "mpconform.expectations_cli",
-    "mpconform.devices_cli",
-    "mpconform.detect_cli",
-    "mpconform.compare_cli",
-    "mpconform.findings_cli",
-    "mpconform.export_cli",
-    "mpconform.install_cli",
-    "mpconform.lab_cli",
-]
+# The command table: each subcommand and the module whose register(subparsers) adds it
+# (setting `func`: parsed args in, exit status out). Only the module of the command
+# given is imported, and only its parser built: start-up is paid on every run.
+COMMANDS: dict[str, str] = {
+    "drift": "mpconform.drift_cli",
+    "scaffold": "mpconform.scaffold_cli",
+    "bringup": "mpconform.scaffold_cli",
+    "report": "mpconform.report_cli",
+    "expectations": "mpconform.expectations_cli",
+    "devices": "mpconform.devices_cli",
+    "detect": "mpconform.detect_cli",
+    "compare": "mpconform.compare_cli",
+    "findings": "mpconform.findings_cli",
+    "export": "mpconform.export_cli",
+    "install": "mpconform.install_cli",
+    "lab": "mpconform.lab_cli",
+}
+BUILT_IN = ("compile", "spec", "ports", "run")
 
 
 def _release(text: str) -> str:
@@ -201,16 +204,48 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def parser() -> argparse.ArgumentParser:
+def _command_word(argv: list[str]) -> str | None:
+    """The subcommand `argv` names, when it is one this table knows: then only its parser
+    is built. Otherwise (--help, a typo) every parser is, so usage and errors list all."""
+    args = iter(argv)
+    for arg in args:
+        if len(arg) > 2 and "--root".startswith(arg):  # --root, or argparse's abbreviation of it
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS or arg in BUILT_IN else None
+    return None
+
+
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line's parser; with `command`, one whose only subcommand is it."""
     p = _OneLineParser(prog="mpconform", description="Conformance suite for MicroPython's micropython module.")
     p.add_argument("--root", help="project checkout (default: found from the current directory)")
     p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True)
 
+    def wanted(name: str) -> bool:
+        return command is None or command == name
+
+    if wanted("compile"):
+        _compile_parser(sub)
+    if wanted("spec"):
+        _spec_parser(sub)
+    if wanted("ports"):
+        _ports_parser(sub)
+    if wanted("run"):
+        _run_parser(sub)
+    for module in dict.fromkeys(m for name, m in COMMANDS.items() if wanted(name)):
+        importlib.import_module(module).register(sub)
+    return p
+
+
+def _compile_parser(sub) -> None:
     c = sub.add_parser("compile", help="validate spec/ and ports/, render suites/")
     c.add_argument("--check", action="store_true", help="write nothing; exit 1 naming files that differ from the render")
     c.set_defaults(func=_cmd_compile)
 
+
+def _spec_parser(sub) -> None:
     s = sub.add_parser("spec", help="show the resolved spec")
     s.add_argument("--json", action="store_true", help="print apis and behaviours (with coverage: the statements) as JSON")
     s.add_argument("action", nargs="?", choices=["sync-digests", "coverage"],
@@ -220,11 +255,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("docs", nargs="?", metavar="PATH", help="the documentation file for sync-digests")
     s.set_defaults(func=_cmd_spec)
 
+
+def _ports_parser(sub) -> None:
     ports = sub.add_parser("ports", help="list port profiles")
     ports.add_argument("--available", action="store_true", help="print only the ports whose runner can run here")
     ports.add_argument("--profile", metavar="FILE", help="only your own port.yaml (it may start with `extends: <port>`)")
     ports.set_defaults(func=_cmd_ports)
 
+
+def _run_parser(sub) -> None:
     r = sub.add_parser("run", help="run a port's generated suite")
     portarg.add_arguments(r)
     add_flags(r.add_argument, RUN_OPTIONS, repeatable=("device", "place"))
@@ -245,13 +284,10 @@ def parser() -> argparse.ArgumentParser:
                    help="check the docs as they stood at RELEASE (e.g. v1.22.0): later behaviours are skipped")
     r.set_defaults(func=_cmd_run)
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
-    return p
-
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(_command_word(argv)).parse_args(argv)
     try:
         args.root = find_root(args.root)
         return args.func(args)

@@ -20,6 +20,7 @@ from mpconform.runners.plugins.unix import find_micropython
 from mpconform.runners.run.harness import Suite, run_one
 from mpconform.runners.transport.pty_target import PtyTarget
 from tests.linefault import FaultyLine
+from tests.ptykit import assert_gone_once_reused
 from tests.qemukit import MICROBIT as MICROBIT_OPTIONS
 from tests.suitekit import make_suite
 
@@ -120,23 +121,15 @@ def test_a_killed_relay_takes_its_device_path_with_it(tmp_path):
     must then find nothing, not that stranger's terminal."""
     target = PtyTarget([find_micropython()], tmp_path / "board")
     target.start()
-    strangers: list[int] = []
+    board = None
     try:
         device = os.path.realpath(target.link)  # /dev/pts/N
         assert device.startswith("/dev/pts/")
         board = target.board_pid()
         os.kill(target.proc.pid, signal.SIGKILL)
         target.proc.wait()
-        # Control: N is a terminal again (one of ours, kept open to the end, or another program's).
-        while len(strangers) < 512 and not os.path.exists(device):  # ours, or another program's
-            strangers += os.openpty()
-        assert os.path.exists(device)  # the old export, /dev/pts/N, leads to a terminal again
-        assert os.path.lexists(target.link)  # nobody removed it
-        with pytest.raises(FileNotFoundError):
-            os.close(os.open(target.link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK))
+        assert_gone_once_reused(str(target.link), device)
     finally:
-        for fd in strangers:
-            os.close(fd)
         if board is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(board, signal.SIGKILL)

@@ -19,6 +19,7 @@ import yaml
 
 from mpconform.runners.lab.farm import group_alive
 from tests.outcomekit import differences_explained, outcomes
+from tests.ptykit import assert_gone_once_reused
 from tests.runkit import background_run, wait_for_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,19 +174,9 @@ def test_killing_one_board_mid_run_loses_no_result(lab, unix_outcomes, tmp_path)
         device = os.path.realpath(exported)  # /dev/pts/N, while the relay lives
         os.killpg(board["pid"], signal.SIGKILL)  # the board is gone for good, mid-run
         output, _ = proc.communicate(timeout=300)
-    # What ser2net reopens must not reach the terminal the kernel gives N to next (an
-    # unrelated program's); the control: N is a terminal again, and nobody removed the path.
-    strangers: list[int] = []
-    try:
-        while len(strangers) < 512 and not os.path.exists(device):  # ours, or another program's
-            strangers += os.openpty()
-        assert os.path.exists(device)  # the old export, /dev/pts/N, leads to a terminal again
-        assert exported.startswith("/dev/") and os.path.lexists(exported)
-        with pytest.raises(FileNotFoundError):
-            os.close(os.open(exported, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK))
-    finally:
-        for fd in strangers:
-            os.close(fd)
+    # What ser2net reopens must not reach the terminal the kernel gives N to next (an unrelated program's)
+    assert exported.startswith("/dev/")
+    assert_gone_once_reused(exported, device)
     assert proc.returncode == 0, output
     got = outcomes(out)
     assert set(got) == set(unix_outcomes) and {i for i in got if got[i] != unix_outcomes[i]} <= differences_explained("unix-pty")

@@ -127,3 +127,15 @@ def test_unknown_port_names_the_known_ones(cli, root):
     status, _, err = cli("--root", root, "run", "no-such-port")
     assert status == 2
     assert "unknown port 'no-such-port'" in err and "unix" in err
+
+
+def test_a_schema_that_is_not_one_is_refused_in_jsonschemas_words():
+    # the fast validator checks a schema as it is built; jsonschema still says what is wrong
+    from jsonschema.exceptions import SchemaError
+
+    from mpconform.generator.spec import SchemaChecker
+
+    with pytest.raises(SchemaError, match="is not valid"):
+        SchemaChecker({"type": 5})
+    assert list(SchemaChecker({"type": "object"}).iter_errors({})) == []
+    assert [e.message for e in SchemaChecker({"type": "object"}).iter_errors(5)] == ["5 is not of type 'object'"]

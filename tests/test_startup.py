@@ -4,20 +4,25 @@ shortcuts taken on the way there (they must give what the slow way gives)."""
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from importlib import metadata
 
+import pytest
+
+from mpconform import cli
 from mpconform.runners.run.gitrev import head_commit
-from mpconform.runners.run.provenance import _tool_version
+from mpconform.runners.run.provenance import _host, _tool_version
 
 # Modules a run never needs before its first test; each costs milliseconds to import.
 HEAVY = ("importlib.metadata", "email", "xml.etree", "ctypes", "difflib", "jsonschema", "jinja2", "yaml", "docutils",
-         "serial", "labgrid", "zipfile")
+         "serial", "labgrid", "zipfile", "concurrent", "logging", "platform")
 
 RUN_PATH = """
 import json, sys
 import mpconform.cli
+mpconform.cli.parser("run")
 from mpconform.core.registry import load_runner
 from mpconform.runners.run import session
 load_runner("unix")
@@ -65,3 +70,35 @@ def test_the_checkout_commit_is_what_git_says(tmp_path):
     assert head_commit(repo) == _git(repo, "rev-parse", "HEAD")
     (repo / ".git" / "HEAD").write_text("ref: refs/heads/.invalid\n")  # refs this does not read: git is asked
     assert head_commit(repo) is None
+
+
+def _subcommands(parser) -> dict:
+    return next(a for a in parser._actions if a.dest == "command").choices
+
+
+def test_the_command_table_names_every_command_and_builds_each_as_the_whole_parser_does():
+    whole = _subcommands(cli.parser())
+    assert set(whole) == set(cli.BUILT_IN) | set(cli.COMMANDS)
+    for name, full in whole.items():
+        alone = _subcommands(cli.parser(name))
+        assert name in alone and len(alone) < len(whole)
+        assert alone[name].format_help() == full.format_help()
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["run", "unix"], "run"),
+    (["--root", "lab", "run", "unix"], "run"),  # --root's value is not the command
+    (["--ro", "lab", "compile"], "compile"),  # nor is an abbreviation's
+    (["--root=lab", "bringup", "x.json"], "bringup"),
+    (["--help"], None),
+    (["nosuch", "run"], None),  # a typo: the whole parser names the choices
+    ([], None),
+])
+def test_the_command_word_is_found_past_the_options(argv, word):
+    assert cli._command_word(argv) == word
+
+
+def test_the_host_is_what_platform_says():
+    if platform.system() != "Linux" or platform.processor() not in ("", "unknown", platform.machine()):
+        pytest.skip("platform.platform() names the processor here")
+    assert _host() == {"name": platform.node(), "system": platform.platform(), "python": platform.python_version()}

@@ -199,11 +199,9 @@ class Lab:
     def devices_dir(self) -> Path:
         """Where the pty boards' device paths are published, one folder per state folder;
         `down` removes it. Each is the relay's own link (pty_target: it names the relay's
-        descriptor, so it goes when the relay does), under /dev because labgrid exports
-        only /dev paths. Before, the lab exported the /dev/pts/N the link resolved to: a
-        relay that was killed left ser2net reopening N, which the kernel had given to the
-        next pseudo-terminal opened - another program's terminal, that the lab's runner
-        then wrote raw-REPL entry bytes into."""
+        descriptor, so it goes when the relay does): exporting the /dev/pts/N it leads to
+        instead would let ser2net reopen N after a relay is killed, by then another
+        program's terminal. Under /dev because labgrid exports only /dev paths."""
         digest = hashlib.sha256(str(self.state.resolve()).encode()).hexdigest()[:16]
         return DEVICES_ROOT / f"mpconform-lab-{digest}"
 
@@ -272,10 +270,11 @@ class Lab:
         if runner.name == "board" and (options.get("target") or {}).get("kind") == "unix-pty":
             from mpconform.runners.plugins.unix import find_micropython
 
-            if DEVICES_ROOT.is_dir():
+            published = DEVICES_ROOT.is_dir()  # the link itself is exported (see devices_dir)
+            if published:
                 self.devices_dir.mkdir(mode=0o700, exist_ok=True)
                 link = self.devices_dir / name
-            else:  # no /dev/shm: the resolved /dev/pts path, as a last resort (see devices_dir)
+            else:  # no /dev/shm: the resolved /dev/pts path, as a last resort
                 link = self.state / name
             link.unlink(missing_ok=True)
             self._spawn(record, name, [sys.executable, "-m", "mpconform.runners.transport.pty_target", "--link", str(link), "--",
@@ -285,8 +284,7 @@ class Lab:
                 if time.monotonic() > deadline:
                     raise RunnerError(f"the pty relay for {name} did not start (see {self.state / (name + '.log')})")
                 time.sleep(0.02)
-            # labgrid exports only /dev paths (its ser2net opens the device itself)
-            port = str(link) if str(link).startswith("/dev/") else os.path.realpath(link)
+            port = str(link) if published else os.path.realpath(link)  # labgrid exports only /dev paths
             return {"RawSerialPort": {"port": port, "speed": 115200}}
         raise RunnerError(f"profile of {name.rsplit('-', 1)[0]} is not an emulated board (unix-pty or qemu); "
                           "export real boards with your own labgrid-exporter")

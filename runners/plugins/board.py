@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mpconform.core.options import COORDINATOR, DEVICE, MICROPYTHON, PLACE, PLACE_WAIT, TIMEOUT, Option, kinds
 from mpconform.runners.base import CLOSED, Capabilities, Execution, Runner, RunnerError, Step
-from mpconform.runners.run.probe import IDENTITY, parse_identity
+from mpconform.runners.run.probe import identity_program, parse_identity
 from mpconform.runners.transport.friendly_repl import type_lines
 from mpconform.runners.transport.line import DEFAULT_BAUDRATE, ReadTimeout, SerialTransport, TransportLost
 from mpconform.runners.transport.rawrepl import (
@@ -354,7 +354,7 @@ def identify(url: str, baudrate: int = DEFAULT_BAUDRATE, timeout_s: float = 2.0)
     try:
         repl = RawRepl(transport)
         repl.enter(timeout_s)
-        out, err = repl.run(IDENTITY.encode(), timeout_s)
+        out, err = repl.run(identity_program().encode(), timeout_s)
         info = parse_identity(_decode(out))
         info["raw_paste"] = bool(repl.raw_paste)
         try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from mpconform.runners.base import Execution, Runner, RunnerError, Step
 from mpconform.runners.run.batch import batchable, batches, run_batch
 from mpconform.runners.run.matching import describe_mismatch, exit_status_problem, lines_of, matches, observation
 from mpconform.runners.run.probe import LIMIT, FeatureProbe
+from mpconform.runners.run.workers import Workers
 from mpconform.runners.transport.bounded import clip_text
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -124,7 +124,8 @@ class Suite:
         return [self.plan(t, runner) for t in tests]
 
     def expected(self, test: TestEntry) -> list[str]:
-        return lines_of((self.directory / (test.file + ".exp")).read_text(encoding="utf-8"))
+        with open(os.path.join(self.directory, test.file + ".exp"), encoding="utf-8") as fh:  # once per test: no Path
+            return lines_of(fh.read())
 
 
 def _link_or_copy(source: str, copy: str) -> None:
@@ -261,22 +262,16 @@ def run_suite(
         done, again = run_batch(members, suite.directory, runner, timeout_s, lambda t, ex: judged(suite, t, ex))
         return done + [run_one(suite, t, runner, timeout_s) for t in again]
 
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mpconform")
-    futures: set = set()  # an interrupt may come while they are being submitted
-    try:
-        futures = {pool.submit(run_one, suite, t, runner, timeout_s) for t in alone}
-        futures |= {pool.submit(batch, members) for members in batches(together)}
-        while futures:
-            done, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
-            for fut in done:
-                got = fut.result()
+    with Workers(jobs) as pool:
+        try:  # an interrupt may come while the jobs are being handed in
+            for t in alone:
+                pool.submit(run_one, suite, t, runner, timeout_s)
+            for members in batches(together):
+                pool.submit(batch, members)
+            for got in pool.results():
                 for result in got if isinstance(got, list) else [got]:
                     record(result)
-    except KeyboardInterrupt:
-        state.interrupted = True
-        for fut in futures:
-            fut.cancel()
-        runner.close()  # kills what is still running so the pool can drain
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        except KeyboardInterrupt:
+            state.interrupted = True
+            runner.close()  # kills what is still running, so the workers end; the rest is dropped
     return state

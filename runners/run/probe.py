@@ -20,8 +20,8 @@ down to one probe at a time."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,7 @@ LIMIT = "limit"
 DEVICE = Path(__file__).resolve().parent / "device"
 
 
+@functools.cache  # read when a probe is made: a run whose probe is cached sends none
 def _device(name: str) -> str:
     """A device program as sent: comment and blank lines dropped (a board without
     raw-paste holds the whole text in its heap while it compiles)."""
@@ -47,17 +48,13 @@ def _device(name: str) -> str:
     return "".join(line + "\n" for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
+@functools.cache
 def _helpers() -> dict[str, str]:
     """Each helper of device/helpers.py by name, as sent: only with the probes that use it."""
     text = _device("helpers.py")
     return {node.name: ast.get_source_segment(text, node) + "\n"
             for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
 
-
-IDENTITY = _device("identity.py")
-BASE = _device("run_probes.py")
-HELPERS = _helpers()
-ALONE = _device("alone.py")
 
 
 @dataclass(frozen=True)
@@ -96,15 +93,20 @@ def _definition(f: FeatureProbe) -> str:
     return "def _probe():\n" + body
 
 
+def identity_program() -> str:
+    """The program that prints what the port says it is (sys.implementation and more)."""
+    return _device("identity.py")
+
+
 def program(features: list[FeatureProbe], identity: bool = True, known: dict | None = None) -> str:
     """The probe program for `features`; `known`: earlier answers (name -> True/False/None)
     that the implications of these probes may need."""
-    parts = [IDENTITY] if identity else ["import sys\n"]
+    parts = [identity_program()] if identity else ["import sys\n"]
     used = "".join(f.body for f in features)
-    helpers = [text for name, text in HELPERS.items() if re.search(r"\b" + name + r"\b", used)]
+    helpers = [text for name, text in _helpers().items() if re.search(r"\b" + name + r"\b", used)]
     if len(features) == 1:  # on its own: the least a port must compile
-        return "".join(parts + helpers + [f"NAME = {features[0].name!r}\n", _definition(features[0]), ALONE])
-    parts += [f"_known = {dict(sorted((known or {}).items()))!r}\n", BASE, *helpers]
+        return "".join(parts + helpers + [f"NAME = {features[0].name!r}\n", _definition(features[0]), _device("alone.py")])
+    parts += [f"_known = {dict(sorted((known or {}).items()))!r}\n", _device("run_probes.py"), *helpers]
     for f in features:
         parts.append(_definition(f) + f"_run({f.name!r}, _probe, {list(f.implies)!r})\n")
     return "".join(parts)
@@ -271,9 +273,12 @@ def run_probe(runner: Runner, workdir: Path, probes: list[FeatureProbe], timeout
     for group in sorted(groups, key=len, reverse=True):
         min(chunks, key=len).extend(group)
     chunks = [in_order(c) for c in chunks]
-    with ThreadPoolExecutor(max_workers=parts) as pool:
-        reports = list(pool.map(lambda ic: _probe_in_turn(runner, workdir / f"mpconform_probe{ic[0]}.py", ic[1], timeout_s),
-                                enumerate(chunks)))
+    from mpconform.runners.run.workers import Workers
+
+    with Workers(parts) as pool:
+        for i, chunk in enumerate(chunks):
+            pool.submit(lambda i, c: (i, _probe_in_turn(runner, workdir / f"mpconform_probe{i}.py", c, timeout_s)), i, chunk)
+        reports = [r for _, r in sorted(pool.results(), key=lambda ir: ir[0])]
     identity = next((r.identity for r in reports if "probe_error" not in r.identity), reports[0].identity)
     answers: dict[str, Answer] = {}
     for r in reports:

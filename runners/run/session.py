@@ -96,7 +96,8 @@ def _selector(patterns: list[str] | None):
     # compiled patterns cost more than the tests when -k names a hundred ids.
     globs = [p for p in patterns if any(c in p for c in "*?[")]
     plain = [p for p in patterns if p not in globs]
-    return lambda t: any(p in t.id for p in plain) or any(fnmatch.fnmatchcase(t.id, p) for p in globs)
+    exact = set(plain)  # ids named whole (exported tests, a rerun's list): no scan of the patterns
+    return lambda t: t.id in exact or any(p in t.id for p in plain) or any(fnmatch.fnmatchcase(t.id, p) for p in globs)
 
 
 @dataclass
@@ -161,7 +162,8 @@ def run_port(root: Path, port: str, opts: RunOptions) -> int:
     """Run a port's suite; return the exit status (0 all expected, 1 unexpected, 2 aborted,
     128 + the signal when stopped by SIGINT, SIGTERM or SIGHUP)."""
     suite = open_suite(opts.suite_root or root, port)
-    if opts.select and not suite.tests(_selector(opts.select)):  # a typo in CI must not end "0 passed"
+    selector = _selector(opts.select)
+    if selector and not any(map(selector, suite.manifest.tests)):  # a typo in CI must not end "0 passed"
         raise UsageError(f"-k {' -k '.join(opts.select)}: matches none of the {len(suite.tests())} behaviours "
                          f"of port {port}; nothing was run")
     named = [("--json", opts.json_path), ("--json's progress log", opts.json_path and progress_log_path(opts.json_path)),
@@ -217,7 +219,7 @@ def _run(root: Path, port: str, suite: Suite, opts: RunOptions, stops: StopSigna
         jobs = runner.max_parallel if isinstance(runner, RunnerPool) else wanted_jobs
         with tempfile.TemporaryDirectory(prefix="mpconform-") as tmp, contextlib.ExitStack() as opened:
             opened.callback(runner.close)  # also when open() itself is interrupted
-            own = suite.snapshot(Path(tmp), ctx.selected)
+            own = suite.snapshot(Path(tmp), [t for t in ctx.selected if t.id not in ctx.previous])  # what is left to run
             runner.open()
             report = cached_probe(runner, Path(tmp), own.feature_probes(), timeout)  # same firmware: last answer
             _identify(ctx, runner, report.identity)

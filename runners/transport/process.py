@@ -9,6 +9,7 @@ import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,7 @@ class ProcessRunner(Runner):
             proc = subprocess.Popen(
                 command,
                 cwd=cwd,
-                stdin=subprocess.PIPE if interact else subprocess.DEVNULL,
+                stdin=subprocess.PIPE if interact else _devnull(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its process group: killed whole when the test ends
@@ -87,6 +88,20 @@ class ProcessRunner(Runner):
             crashed=crashed,
         )
         return execution, proc.returncode
+
+
+_null_fd: int | None = None
+_null_lock = threading.Lock()
+
+
+def _devnull() -> int:
+    """/dev/null opened once for every test's stdin (subprocess.DEVNULL opens it per test)."""
+    global _null_fd
+    if _null_fd is None:
+        with _null_lock:
+            if _null_fd is None:
+                _null_fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    return _null_fd
 
 
 # A terminal's line discipline turns its interrupt character into SIGINT for the

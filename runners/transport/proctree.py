@@ -18,9 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from mpconform.core.procid import stat_fields
+from mpconform.core.procid import read_proc, stat_fields
 
 TREE_ENV = "MPCONFORM_TEST_TREE"
 PR_SET_CHILD_SUBREAPER = 36
@@ -96,12 +95,12 @@ def start_time(pid: int) -> int | None:
 def children(pid: int) -> list[int]:
     out: list[int] = []
     try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return out
     for task in tasks:
         try:
-            out += [int(c) for c in (task / "children").read_text().split()]
+            out += [int(c) for c in read_proc(f"/proc/{pid}/task/{task}/children").split()]
         except (OSError, ValueError):
             pass
     return out
@@ -122,7 +121,7 @@ def descendants(pid: int) -> dict[int, int | None]:
 
 def _tagged(pid: int, needle: bytes) -> bool:
     try:
-        return needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return needle in read_proc(f"/proc/{pid}/environ").split(b"\0")
     except OSError:
         return False
 
