@@ -62,16 +62,16 @@ def test_program_damaged_once_passes_on_the_checked_run(pty_board, tmp_path, mod
 
 def test_checked_program_damaged_once_is_sent_again_and_passes(pty_board, tmp_path):
     result, line = _run(pty_board, tmp_path, {1, 2}, "drop")  # the direct run and the first checked send
-    assert line.damaged == 2 and line.seen == 4  # direct, two checked sends, the healthy run
+    assert line.damaged == 2 and line.seen == 4  # direct, two checked sends (the second intact), the healthy run
     assert result.outcome == "pass"
 
 
 @pytest.mark.parametrize("mode", ["drop", "flip"])
 def test_program_that_stays_damaged_is_an_error_with_the_reason(pty_board, tmp_path, mode):
-    result, line = _run(pty_board, tmp_path, {1, 2, 3}, mode)
-    assert line.damaged == 3  # the direct run and both checked sends
+    result, line = _run(pty_board, tmp_path, {1, 2, 3, 4}, mode)
+    assert line.damaged == 4  # the direct run and the three checked sends
     assert result.outcome == "error"
-    assert "did not arrive intact in 2 sends" in result.detail
+    assert "did not arrive intact in 3 sends" in result.detail
     assert f"sent {len(PROGRAM)} bytes" in result.detail or "lost on the line" in result.detail
 
 

@@ -5,7 +5,7 @@ The raw REPL compiles and runs what it received at once, with no check. So the r
 sends a small *loader* by the raw REPL instead, and the program after it as data on
 the console. The loader reads exactly the program's length, computes a checksum over
 what it read, and runs it only when length and checksum are those the runner sent;
-otherwise it says what it got, and the runner sends the whole once more.
+otherwise it says what it got, and the runner sends the whole again.
 
 What the program observes is kept: it is compiled from the received bytes with the
 file name "<stdin>" (where the firmware has compile(); MicroPython 1.9.2 on the

@@ -32,7 +32,7 @@ PLAIN_CHUNK = 256
 PLAIN_CHUNK_DELAY_S = 0.01  # lets a board with a small UART buffer keep up
 HANDSHAKE_S = 5.0  # the board's answers to the protocol; a loaded host can starve an emulator for seconds
 SETTLE_S = 0.2  # quiet time that confirms the end of a test that printed \x04 itself
-SENDS = 2  # a program that arrived damaged is sent once more
+SENDS = 3  # a program that arrived damaged is sent up to twice more: a starved emulator can lose a byte of a resend too
 PROBE_S = 5.0
 STALL_S = 1.0  # no ACK this long: bytes were lost, the loader waits for more
 FILL_S = 0.2  # then one Ctrl-C each this often: it interrupts the loader, or fills the gap
@@ -164,7 +164,7 @@ class RawRepl:
         ProtocolError, ReadTimeout (handshake) or Undelivered say why not.
 
         `verify`: the program goes through a loader that checks it arrived intact before
-        it runs (runners/delivery.py), and is sent once more if it did not.
+        it runs (runners/delivery.py), and is sent again if it did not.
 
         `interact`: ((after, send), ...) - once the output holds `after`, `send` goes on
         the line as bytes. Such code goes by the plain raw REPL, where the port's console
