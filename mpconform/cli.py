@@ -209,6 +209,8 @@ def _command_word(argv: list[str]) -> str | None:
     is built. Otherwise (--help, a typo) every parser is, so usage and errors list all."""
     args = iter(argv)
     for arg in args:
+        if arg == "-h" or len(arg) > 2 and "--help".startswith(arg):  # the top level's help lists every command
+            return None
         if len(arg) > 2 and "--root".startswith(arg):  # --root, or argparse's abbreviation of it
             next(args, None)
         elif not arg.startswith("-"):

@@ -91,6 +91,7 @@ def test_the_command_table_names_every_command_and_builds_each_as_the_whole_pars
     (["--ro", "lab", "compile"], "compile"),  # nor is an abbreviation's
     (["--root=lab", "bringup", "x.json"], "bringup"),
     (["--help"], None),
+    (["-h", "run"], None),  # the top level's help, which lists every command
     (["nosuch", "run"], None),  # a typo: the whole parser names the choices
     ([], None),
 ])
