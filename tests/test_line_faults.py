@@ -111,3 +111,21 @@ def test_control_bytes_in_a_program_survive_the_check(pty_board, tmp_path):
     with BoardRunner({"device": str(pty_board.link), "answer_s": 0.5}) as runner:
         checked = runner.execute_checked(program, 5)
     assert (checked.output, checked.error) == ("a\x1ab\n", "")
+
+
+def test_a_probe_damaged_on_the_line_is_run_again_checked(pty_board, tmp_path):
+    """Seen on the micro:bit under load: a lost byte made a probe program a SyntaxError, and
+    the feature was reported as one the probe could not tell. The probe's run is judged
+    as a test's is: one that did not end cleanly goes again through the checked loader."""
+    from mpconform.runners.run.probe import FeatureProbe, run_probe
+
+    probes = [FeatureProbe("levels", "import micropython\nreturn micropython.opt_level() == 0, 'opt_level 0'")]
+    line = FaultyLine(str(pty_board.link), MARKER, {1}, "drop")  # the first send of the probe program
+    try:
+        with BoardRunner({"device": line.url, "reconnect_s": 5}) as runner:
+            report = run_probe(runner, tmp_path, probes)
+    finally:
+        line.close()
+    assert line.damaged == 1  # the first send of the probe program
+    assert report.features["levels"].enabled is True, report.features
+    assert report.identity.get("name") == "micropython"

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.runners.base import Runner, Step
+from mpconform.runners.base import Execution, Runner, RunnerError, Step
 
 IDENTITY_TAG = "mpconform-probe"
 BEGIN_TAG = "mpconform-feature-begin"
@@ -307,6 +307,20 @@ def _groups(probes: list[FeatureProbe]) -> list[list[FeatureProbe]]:
     return list(out.values())
 
 
+def _execute(runner: Runner, script: Path, timeout_s: float, interact: tuple = ()) -> Execution:
+    """A probe program's run. On a line that can damage a program (a board's), a run that
+    did not end cleanly is run again through the loader that checks the program arrived
+    intact: a lost byte must not make a feature look absent or unknown (a line fault is
+    the runner's, never the port's). A run that timed out or took the port down stands."""
+    ex = runner.execute(script, timeout_s, interact)
+    if not runner.checks_programs or ex.timed_out or ex.crashed or (ex.exit_code == 0 and not ex.error):
+        return ex
+    try:
+        return runner.execute_checked(script, timeout_s, interact)
+    except RunnerError:
+        return ex  # the board is gone: the first run's account stands
+
+
 def _interactive(runner: Runner, workdir: Path, probe: FeatureProbe, timeout_s: float) -> Answer:
     """A probe that needs input sent while it runs (what a feature does with a character
     arriving on the port's input stream), run alone with its input."""
@@ -314,7 +328,7 @@ def _interactive(runner: Runner, workdir: Path, probe: FeatureProbe, timeout_s: 
         return Answer(None, f"the {runner.name} runner cannot send input while code runs, which this probe needs")
     script = workdir / f"mpconform_probe_{probe.name}.py"
     script.write_text(program([probe], identity=False), encoding="utf-8")
-    ex = runner.execute(script, timeout_s, tuple(Step(*s) for s in probe.interact))
+    ex = _execute(runner, script, timeout_s, tuple(Step(*s) for s in probe.interact))
     found, _ = parse_features(ex.output, [probe])
     if probe.name in found:
         return found[probe.name]
@@ -360,7 +374,7 @@ def _probe_in_turn(runner: Runner, script: Path, probes: list[FeatureProbe], tim
         implied = {n for p in batch for n in p.implies}
         known = {n: a.enabled for n, a in answers.items() if n in implied}
         script.write_text(program(batch, identity=first, known=known), encoding="utf-8")
-        ex = runner.execute(script, timeout_s)
+        ex = _execute(runner, script, timeout_s)
         if first:
             identity = parse_identity(ex.output)
             # A port that could not take the whole program gets the identity again with the next batch.

@@ -119,7 +119,12 @@ class _Watched:
         return getattr(self._runner, name)
 
     def execute(self, *args, **kwargs):
-        ex = self._runner.execute(*args, **kwargs)
+        return self._watch(self._runner.execute(*args, **kwargs))
+
+    def execute_checked(self, *args, **kwargs):
+        return self._watch(self._runner.execute_checked(*args, **kwargs))
+
+    def _watch(self, ex):
         if ex.timed_out or ex.crashed or ex.error:
             self.clean = False
         return ex
