@@ -4,6 +4,7 @@ the installed package, naming what to do instead."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -95,3 +96,17 @@ def test_installed_package_checks_clean_and_refuses_to_compile_into_itself(insta
 
     done = _mpconform(installed, "--version", cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, f"mpconform {metadata.version('mpconform')}\n")
+
+
+def test_a_wheel_run_from_inside_a_checkout_starts_its_python_helpers(installed):
+    """A pty board's relay is a Python child of the run (`-m mpconform.runners...`).
+    From inside a checkout, whose mpconform/ folder is only part of the package, that
+    folder must not shadow the installed one: a wheel has no import hook to rescue it.
+    (The run itself goes as the `mpconform` script does: no current folder on its path.)"""
+    manifest = json.loads((ROOT / "suites" / "unix-pty" / "manifest.json").read_text())
+    one = next(t["id"] for t in manifest["tests"] if t["status"] == "run" and not t["interact"] and not t.get("repl"))
+    env = {k: v for k, v in os.environ.items() if k not in ("MPCONFORM_ROOT", "PYTHONPATH")}
+    done = subprocess.run([str(installed), "-I", "-m", "mpconform.cli", "--root", str(ROOT), "run", "unix-pty", "-k", one],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -37,6 +37,7 @@ import yaml
 from mpconform.core.inputfile import InputFileError, decode, parse_json
 from mpconform.core.model import RunnerSpec, read_manifest
 from mpconform.core.procid import is_running, start_time
+from mpconform.core.selfcommand import module_command
 from mpconform.runners.base import RunnerError
 from mpconform.runners.lab.place import LabClient
 from mpconform.runners.transport.line import free_port, listening
@@ -277,8 +278,8 @@ class Lab:
             else:  # no /dev/shm: the resolved /dev/pts path, as a last resort
                 link = self.state / name
             link.unlink(missing_ok=True)
-            self._spawn(record, name, [sys.executable, "-m", "mpconform.runners.transport.pty_target", "--link", str(link), "--",
-                                       find_micropython(options.get("micropython"))])
+            self._spawn(record, name, module_command("mpconform.runners.transport.pty_target", "--link", str(link), "--",
+                                                      find_micropython(options.get("micropython"))))
             deadline = time.monotonic() + START_S
             while not link.exists():
                 if time.monotonic() > deadline:
@@ -297,8 +298,8 @@ class Lab:
         if not outlets:
             return
         port = free_port()
-        self._spawn(record, "power", [sys.executable, "-m", "mpconform.runners.lab.power", "--port", str(port),
-                                      *[str(relays[name]) for name in outlets]])
+        self._spawn(record, "power", module_command("mpconform.runners.lab.power", "--port", str(port),
+                                                        *[str(relays[name]) for name in outlets]))
         _wait_port(port, "the lab's power switch", self.state / "power.log", connect=True)
         for index, name in enumerate(outlets):
             resources[name]["NetworkPowerPort"] = {"model": "simplerest", "index": index,

@@ -33,6 +33,7 @@ import termios
 import time
 from pathlib import Path
 
+from mpconform.core.selfcommand import module_command
 from mpconform.runners.base import RunnerError
 from mpconform.runners.transport.process import kill_group, stop_then_kill
 from mpconform.runners.transport.proctree import become_subreaper, sweep
@@ -286,8 +287,8 @@ class PtyTarget(Target):
     def start(self) -> None:
         self.link.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mpconform.runners.transport.pty_target", "--link", str(self.link),
-             "--unplug-s", str(self.unplug_s), "--", *self.command],
+            module_command("mpconform.runners.transport.pty_target", "--link", str(self.link),
+                           "--unplug-s", str(self.unplug_s), "--", *self.command),
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
         deadline = time.monotonic() + READY_TIMEOUT_S
