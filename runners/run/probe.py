@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpconform.runners.base import Execution, Runner, RunnerError, Step
+from mpconform.runners.run.workers import Workers
 
 IDENTITY_TAG = "mpconform-probe"
 BEGIN_TAG = "mpconform-feature-begin"
@@ -54,7 +55,6 @@ def _helpers() -> dict[str, str]:
     text = _device("helpers.py")
     return {node.name: ast.get_source_segment(text, node) + "\n"
             for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
-
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,6 @@ def run_probe(runner: Runner, workdir: Path, probes: list[FeatureProbe], timeout
     for group in sorted(groups, key=len, reverse=True):
         min(chunks, key=len).extend(group)
     chunks = [in_order(c) for c in chunks]
-    from mpconform.runners.run.workers import Workers
 
     with Workers(parts) as pool:
         for i, chunk in enumerate(chunks):
