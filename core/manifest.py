@@ -204,7 +204,7 @@ def plan(
     missing = [f for f in test.requires if f in features and features[f].enabled is False]
     if missing:
         return Status("skip", "; ".join(f"feature {f} absent: {features[f].evidence}" for f in missing))
-    short = short_limits(test, limits)
+    short = short_limits(test, limits) if test.needs else None
     if short:
         return Status("skip", "; ".join(short))
     runner = capabilities.runner_name or "this"

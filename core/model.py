@@ -15,6 +15,7 @@ from typing import Any
 
 from mpconform.core.errors import MpconformError
 from mpconform.core.inputfile import InputFileError, load_json
+from mpconform.core.jsonindent import indented
 
 MANIFEST_FORMAT = 2
 
@@ -291,7 +292,7 @@ def read_manifest(path: Path) -> Manifest:
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=True)
+    return indented(value)  # json.dumps(value, indent=1, sort_keys=True, ensure_ascii=True)
 
 
 def manifest_bytes(manifest: Manifest, memo: dict[tuple[str, str, str, str], str] | None = None) -> bytes:
@@ -317,7 +318,6 @@ def manifest_json(doc: dict[str, Any], memo: dict[tuple[str, str, str, str], str
     tests = doc["tests"]
     if not tests:
         return (_dumps(doc) + "\n").encode()
-    indented = json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=True).encode
     marker = "\x00tests\x00"  # cannot occur in ASCII-escaped JSON
     head = _dumps({**doc, "tests": marker})
     if head.count(json.dumps(marker)) != 1:  # the data holds the marker itself: take the slow way
@@ -331,7 +331,7 @@ def manifest_json(doc: dict[str, Any], memo: dict[tuple[str, str, str, str], str
         key = (entry["id"], entry["status"], entry["reason"], entry["issue"])
         text = memo.get(key)
         if text is None:
-            text = memo[key] = "  " + indented(entry).replace("\n", "\n  ")
+            text = memo[key] = "  " + indented(entry, "  ")
         parts.append(text)
     body = "[\n" + ",\n".join(parts) + "\n ]"
     return (head.replace(json.dumps(marker), body, 1) + "\n").encode()

@@ -11,7 +11,7 @@ from pathlib import Path
 from mpconform.core.errors import SourceError, SourceErrors, UnknownPort
 from mpconform.core.manifest import PROFILE, Capabilities, FeatureState, LimitState, Status, plan
 from mpconform.core.model import Expectation, InteractStep, TestEntry
-from mpconform.core.wholematch import Validator
+from mpconform.core.wholematch import SchemaChecker
 from mpconform.generator.spec import Behaviour, Spec
 from mpconform.generator.yamlsource import load_yaml
 
@@ -67,10 +67,13 @@ class Profile:
             behaviour_entry(behaviour) if entry is None else entry,
             self.feature_states() if states is None else states,
             self._limit_states,
-            Capabilities(),
+            _COMPILER_VIEW,
             None,
             self._expectations,
         )
+
+
+_COMPILER_VIEW = Capabilities()  # the compiler's runner: able to do everything
 
 
 def option_errors(doc, runner: str, options: dict) -> list[SourceError]:
@@ -113,7 +116,7 @@ def load_profile_file(root: Path, path: Path, spec: Spec, expected_port: str | N
     except ValueError:
         rel = str(path)
     doc = load_yaml(path, rel)
-    errors = [doc.error(tuple(e.absolute_path), e.message) for e in Validator(_schema(root)).iter_errors(doc.data)]
+    errors = [doc.error(tuple(e.absolute_path), e.message) for e in _schema(root).iter_errors(doc.data)]
     if errors:
         raise SourceErrors(errors)
     data, inherited = doc.data, set()
@@ -220,15 +223,21 @@ def _base_data(root: Path, name: str, doc, chain: tuple[str, ...]) -> dict:
     rel = path.relative_to(root).as_posix()
     base_doc = load_yaml(path, rel)
     data = base_doc.data
-    if next(Validator(_schema(root)).iter_errors(data), None) is not None:
+    if next(_schema(root).iter_errors(data), None) is not None:
         raise SourceErrors([doc.error(("extends",), f"{rel}, which this profile extends, has errors of its own")])
     if isinstance(data, dict) and data.get("extends"):
         return merge_profiles(_base_data(root, data["extends"], base_doc, (*chain, name)), data)
     return data
 
 
-def _schema(root: Path) -> dict:
-    return json.loads((root / "ports" / "schema.json").read_text(encoding="utf-8"))
+def _schema(root: Path) -> SchemaChecker:
+    path = root / "ports" / "schema.json"
+    return _checker(path.read_text(encoding="utf-8"))
+
+
+@functools.cache  # one per schema text: a compile checks every port's profile against it
+def _checker(text: str) -> SchemaChecker:
+    return SchemaChecker(json.loads(text))
 
 
 def load_profiles(root: Path, spec: Spec) -> list[Profile]:

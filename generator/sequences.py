@@ -14,8 +14,9 @@ import jinja2
 
 from mpconform.core.errors import SourceError
 from mpconform.core.model import DocCitation
+from mpconform.core.wholematch import SchemaChecker
 from mpconform.generator.render import environment
-from mpconform.generator.spec import Api, Behaviour, SchemaChecker, _check_needs, _feature_closure, _schema_errors
+from mpconform.generator.spec import Api, Behaviour, _check_needs, _feature_closure, _schema_errors
 from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
 MODELS_DIR = "spec/models"

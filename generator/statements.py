@@ -9,10 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
-
 from mpconform.core.errors import SourceError, SourceErrors
-from mpconform.core.wholematch import Validator
+from mpconform.core.wholematch import SchemaChecker
 from mpconform.generator.spec import Spec
 from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
@@ -71,13 +69,11 @@ class StatementMap:
         }
 
 
-def load_statement_schema(root: Path) -> Validator:
-    schema = json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Validator(schema)
+def load_statement_schema(root: Path) -> SchemaChecker:
+    return SchemaChecker(json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8")))
 
 
-def _schema_errors(validator: Validator, doc: YamlDoc) -> list[SourceError]:
+def _schema_errors(validator: SchemaChecker, doc: YamlDoc) -> list[SourceError]:
     errors = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         message = err.message

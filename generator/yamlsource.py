@@ -120,7 +120,9 @@ def _load_text(loader_class, text: str, name: str) -> YamlDoc:
         node = loader.get_single_node()
         doc = YamlDoc(name, None)
         if node is not None:
-            doc.data = _build(loader, node, (), doc, set())
+            # only a \u or \U escape can make a lone surrogate (the text itself is UTF-8)
+            escapes = "\\u" in text or "\\U" in text
+            doc.data = _build(loader, node, (), doc, set(), escapes)
         return doc
     finally:
         loader.dispose()
@@ -133,35 +135,44 @@ def _scalar(loader, node: yaml.Node):
     return loader.construct_object(node, deep=True)
 
 
-def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set) -> Any:
+# Keys the constructor rewrites before it builds a mapping: '<<' (merge) and '=' (value)
+_REWRITTEN_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set, escapes: bool) -> Any:
     # An alias is the anchored node met a second time. Spec and profiles have no use for
     # aliases, and nested ones expand exponentially (a 600-byte file could take minutes).
     if id(node) in seen:
         raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
                           f"YAML alias of the value at line {node.start_mark.line + 1} not allowed: write the value out")
     seen.add(id(node))
-    doc.lines.setdefault(path, node.start_mark.line + 1)
+    lines = doc.lines
+    if path not in lines:
+        lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+        if any(key_node.tag in _REWRITTEN_KEYS for key_node, _ in node.value):
+            loader.flatten_mapping(node)
         out: dict = {}
         for key_node, value_node in node.value:
-            key = _scalar(loader, key_node)
+            key = key_node.value if key_node.tag == STR_TAG and isinstance(key_node, yaml.ScalarNode) \
+                else _scalar(loader, key_node)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path), "mapping keys must be scalars")
             if key in out:
                 raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path + (key,)), "duplicate key")
-            doc.lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _build(loader, value_node, path + (key,), doc, seen)
+            key_path = path + (key,)
+            lines[key_path] = key_node.start_mark.line + 1
+            out[key] = _build(loader, value_node, key_path, doc, seen, escapes)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), doc, seen) for i, item in enumerate(node.value)]
+        return [_build(loader, item, path + (i,), doc, seen, escapes) for i, item in enumerate(node.value)]
     value = _scalar(loader, node)
-    if isinstance(value, str):
+    if escapes and isinstance(value, str):
         bad = _SURROGATE.search(value)
         if bad:
             raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
                               f"lone surrogate \\u{ord(bad.group()):04x}: not a character, cannot be written as UTF-8")
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         # A block scalar's content starts on the line after its indicator.
-        doc.lines[path + ("<content>",)] = node.start_mark.line + 2
+        lines[path + ("<content>",)] = node.start_mark.line + 2
     return value

@@ -8,6 +8,7 @@ import json
 
 import yaml
 
+from mpconform.core.jsonindent import indented
 from mpconform.core.model import manifest_json
 from mpconform.generator import yamlsource
 from mpconform.generator.profiles import load_profiles
@@ -33,6 +34,22 @@ def test_manifest_json_with_awkward_data():
               "nested": {"x": [], "y": {}}, "n": [1, 2.5, None, True]}]
     for manifest in ({"tests": tests, "z": "\x00tests\x00"}, {"tests": []}, {"tests": tests, "ü": "é"}):
         assert manifest_json(manifest, {}) == _plain(manifest)
+
+
+def test_indented_json_is_json_dumps():
+    class Text(str):
+        pass
+
+    values = [
+        {"b": [1, -0.0, 1e16, 2.5e-7, float("nan"), float("inf"), -float("inf"), 10**30, True, False, None],
+         "a": {"z": {}, "y": [], "x": ("t", ("u",))}, "é\u2028\x00\"\\": "ü\ud800\n"},
+        [], {}, "", 0, [[[]]], {"sub": Text("str subclass"), "n": True},
+        {2: "an int key", 2.5: "a float key"},  # keys that are not strings: the standard encoder's way
+    ]
+    for value in values:
+        plain = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=True)
+        assert indented(value) == plain
+        assert indented(value, "  ") == plain.replace("\n", "\n  ")
 
 
 def test_fast_yaml_parse_keeps_data_and_lines(root):

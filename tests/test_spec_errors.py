@@ -133,7 +133,7 @@ def test_a_schema_that_is_not_one_is_refused_in_jsonschemas_words():
     # the fast validator checks a schema as it is built; jsonschema still says what is wrong
     from jsonschema.exceptions import SchemaError
 
-    from mpconform.generator.spec import SchemaChecker
+    from mpconform.core.wholematch import SchemaChecker
 
     with pytest.raises(SchemaError, match="is not valid"):
         SchemaChecker({"type": 5})

@@ -44,6 +44,15 @@ def test_the_run_path_imports_nothing_heavy():
     assert not [m for m in loaded if m.split(".")[0] in HEAVY or any(m.startswith(h + ".") or m == h for h in HEAVY)]
 
 
+def test_a_valid_project_compiles_without_the_error_wording_validator(root):
+    # jsonschema words the errors of an invalid file; a valid project never needs it
+    code = (f"import json, sys, pathlib\nfrom mpconform.generator.compiler import build\n"
+            f"build(pathlib.Path({str(root)!r}))\nprint(json.dumps(sorted(sys.modules)))")
+    loaded = _imported(code)
+    assert "mpconform.generator.compiler" in loaded
+    assert not [m for m in loaded if m == "jsonschema" or m.startswith("jsonschema.")]
+
+
 def test_the_tool_version_is_the_installed_one():
     assert _tool_version() == metadata.version("mpconform")
 
