@@ -4,6 +4,7 @@ skeleton for a host build. Nothing here writes; callers get {path: bytes}."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from mpconform.core.errors import MpconformError, SourceError, SourceErrors
 from mpconform.generator.cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
 from mpconform.generator.profiles import Profile
 from mpconform.generator.spec import Spec, _feature_closure
+from mpconform.generator.yamlsource import FAST_LOADER
 
 HOOKS_FILE = Path(__file__).parent / "templates" / "scaffold" / "hooks.yaml"
 SOURCES_FILE = Path(__file__).parent / "templates" / "scaffold" / "sources.yaml"
@@ -26,13 +28,15 @@ STUB_MARK = "mpconform-stub:"  # `bringup` looks for this to tell stubs from rea
 SKELETON_NEEDS = ("compiler",)
 
 
+@functools.cache  # package data, read once for every port's scaffold (callers only read it)
 def load_hooks() -> dict[str, dict]:
-    return yaml.safe_load(HOOKS_FILE.read_text(encoding="utf-8"))
+    return yaml.load(HOOKS_FILE.read_text(encoding="utf-8"), Loader=FAST_LOADER)
 
 
+@functools.cache
 def load_sources() -> dict[str, list[str]]:
     """Config macro -> the upstream files (beyond py/) a port compiles for it (sources.yaml)."""
-    return yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8")) or {}
+    return yaml.load(SOURCES_FILE.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
 
 
 def _check_sources(spec: Spec) -> list[SourceError]:

@@ -120,9 +120,11 @@ def _load_text(loader_class, text: str, name: str) -> YamlDoc:
         node = loader.get_single_node()
         doc = YamlDoc(name, None)
         if node is not None:
-            # only a \u or \U escape can make a lone surrogate (the text itself is UTF-8)
+            # Only a \u or \U escape can make a lone surrogate (the text itself is UTF-8),
+            # and only a text that defines an anchor (&) can have aliases.
             escapes = "\\u" in text or "\\U" in text
-            doc.data = _build(loader, node, (), doc, set(), escapes)
+            seen: set[int] | None = set() if "&" in text else None
+            doc.data = _build(loader, node, (), doc, seen, escapes)
         return doc
     finally:
         loader.dispose()
@@ -137,21 +139,26 @@ def _scalar(loader, node: yaml.Node):
 
 # Keys the constructor rewrites before it builds a mapping: '<<' (merge) and '=' (value)
 _REWRITTEN_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+_BLOCK_STYLES = ("|", ">")
 
 
-def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set, escapes: bool) -> Any:
+def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set[int] | None, escapes: bool) -> Any:
     # An alias is the anchored node met a second time. Spec and profiles have no use for
     # aliases, and nested ones expand exponentially (a 600-byte file could take minutes).
-    if id(node) in seen:
-        raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
-                          f"YAML alias of the value at line {node.start_mark.line + 1} not allowed: write the value out")
-    seen.add(id(node))
+    if seen is not None:
+        if id(node) in seen:
+            raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
+                              f"YAML alias of the value at line {node.start_mark.line + 1} not allowed: "
+                              "write the value out")
+        seen.add(id(node))
     lines = doc.lines
     if path not in lines:
         lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         if any(key_node.tag in _REWRITTEN_KEYS for key_node, _ in node.value):
             loader.flatten_mapping(node)
+        # a value that is a one-line string needs none of the checks below (its line is its key's)
+        plain = seen is None and not escapes
         out: dict = {}
         for key_node, value_node in node.value:
             key = key_node.value if key_node.tag == STR_TAG and isinstance(key_node, yaml.ScalarNode) \
@@ -162,7 +169,11 @@ def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set, escape
                 raise SourceError(doc.file, key_node.start_mark.line + 1, field_name(path + (key,)), "duplicate key")
             key_path = path + (key,)
             lines[key_path] = key_node.start_mark.line + 1
-            out[key] = _build(loader, value_node, key_path, doc, seen, escapes)
+            if plain and value_node.tag == STR_TAG and value_node.__class__ is yaml.ScalarNode \
+                    and value_node.style not in _BLOCK_STYLES:
+                out[key] = value_node.value
+            else:
+                out[key] = _build(loader, value_node, key_path, doc, seen, escapes)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), doc, seen, escapes) for i, item in enumerate(node.value)]
@@ -172,7 +183,7 @@ def _build(loader, node: yaml.Node, path: Path_, doc: YamlDoc, seen: set, escape
         if bad:
             raise SourceError(doc.file, node.start_mark.line + 1, field_name(path),
                               f"lone surrogate \\u{ord(bad.group()):04x}: not a character, cannot be written as UTF-8")
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+    if isinstance(node, yaml.ScalarNode) and node.style in _BLOCK_STYLES:
         # A block scalar's content starts on the line after its indicator.
         lines[path + ("<content>",)] = node.start_mark.line + 2
     return value
