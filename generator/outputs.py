@@ -32,9 +32,10 @@ class Outputs:
     def stale(self, root: Path) -> list[tuple[str, str]]:
         """(path, why) for every file that differs from, is missing from, or is extra to the render."""
         out = []
+        base = str(root)
         for rel, content in sorted(self.files.items()):
-            try:
-                with open(root / rel, "rb") as fh:
+            try:  # (plain strings and an unbuffered read: this runs for every generated file)
+                with open(os.path.join(base, rel), "rb", buffering=0) as fh:
                     same = fh.read(len(content) + 1) == content  # one read: a longer file differs too
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 out.append((rel, "missing"))

@@ -192,11 +192,9 @@ def _feature_closure(names, features: dict[str, Feature]) -> tuple:
 def _check_program(doc: YamlDoc, path: tuple, program: str) -> list[SourceError]:
     # compile(), not ast.parse(): no Python AST objects are made, which makes it about
     # three times faster; it also refuses what only the compiler finds ('return' outside
-    # a function), as MicroPython's compiler does. Its warnings are not the spec's business.
+    # a function), as MicroPython's compiler does. (Its warnings: see load_spec.)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(program, "<program>", "exec", dont_inherit=True)
+        compile(program, "<program>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         start = doc.line(path + ("<content>",)) or doc.line(path)
         line = start + (exc.lineno or 1) - 1
@@ -251,7 +249,10 @@ def load_spec(root: Path) -> Spec:
     limits = _load_limits(module_doc, features, errors)
     seen = _Seen()
     known = _Known(features, limits)
-    apis = [_load_api(doc, ai, raw, known, seen, errors) for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
+    with warnings.catch_warnings():  # CPython's warnings on the programs' code are not the spec's business
+        warnings.simplefilter("ignore")
+        apis = [_load_api(doc, ai, raw, known, seen, errors)
+                for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
     from mpconform.generator.sequences import load_models  # it builds Behaviours: imported here, not at the top
 
     load_models(root, apis, features, limits, seen.behaviours, errors)  # spec/models: <api>.model.seed<N> behaviours

@@ -52,8 +52,30 @@ class YamlDoc:
 # libyaml's parser, when PyYAML was built with it: the same nodes with the same marks,
 # many times faster. Its error messages differ, so a file it rejects is parsed again by
 # the pure-Python loader, whose message is the one reported.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 STR_TAG = "tag:yaml.org,2002:str"
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+if _C_LOADER is not None:
+    class _CLoader(_C_LOADER):  # type: ignore[misc, valid-type]
+        """libyaml's safe loader, with SafeLoader's tag resolution made shorter for the
+        untagged scalars that are most of a spec (libyaml asks for each one): the same
+        resolvers, by first character, with no list built per scalar."""
+
+        _by_first = {first: tuple(found) for first, found in _C_LOADER.yaml_implicit_resolvers.items()}
+        _plain_only = None not in _C_LOADER.yaml_implicit_resolvers and not _C_LOADER.yaml_path_resolvers
+
+        def resolve(self, kind, value, implicit):
+            if kind is not yaml.ScalarNode or not self._plain_only:
+                return super().resolve(kind, value, implicit)
+            if implicit[0]:
+                for tag, regexp in self._by_first.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return STR_TAG
+
+
+FAST_LOADER = _CLoader if _C_LOADER is not None else yaml.SafeLoader
 
 
 def load_yaml(path: Path, display: str | None = None) -> YamlDoc:

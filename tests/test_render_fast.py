@@ -69,3 +69,16 @@ def test_fast_schema_check_agrees_with_jsonschema(root):
     doc["apis"][0]["behaviours"][1]["expect"] = "not a list"
     assert {e.message for e in checker.iter_errors(doc)} == {e.message for e in checker.validator.iter_errors(doc)}
     assert len(list(checker.iter_errors(doc))) == 2
+
+
+def test_fast_tag_resolution_is_the_safe_loaders():
+    def composed(text: str, loader) -> str:
+        try:
+            return repr(yaml.compose(text, Loader=loader))
+        except yaml.YAMLError as exc:
+            return type(exc).__name__
+    scalars = ["", "yes", "No", "on", "~", "null", "1", "1.5", ".inf", "-.Inf", "0x1F", "0o7", "2001-12-14", "=",
+               "<<", "plain", "'1'", '"true"', "+1", "1_000", "tRue", "Y", "!!str 1", "!local x", "a & b"]
+    for s in scalars:
+        for text in (f"a: {s}\n", f"- {s}\n", f"{s}: 1\n"):
+            assert composed(text, yamlsource.FAST_LOADER) == composed(text, yaml.SafeLoader), text
