@@ -16,10 +16,12 @@ from mpconform.core.errors import MpconformError, SourceError, SourceErrors
 from mpconform.generator.cescape import C_IDENTIFIER, C_MACRO_VALUE, c_comment, c_identifier, c_string
 from mpconform.generator.profiles import Profile
 from mpconform.generator.spec import Spec, _feature_closure
-from mpconform.generator.yamlsource import FAST_LOADER
+from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
 HOOKS_FILE = Path(__file__).parent / "templates" / "scaffold" / "hooks.yaml"
 SOURCES_FILE = Path(__file__).parent / "templates" / "scaffold" / "sources.yaml"
+HOOKS_NAME = "generator/templates/scaffold/hooks.yaml"  # as errors name them
+SOURCES_NAME = "generator/templates/scaffold/sources.yaml"
 SOURCE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\.c$")
 MACRO_NAME = re.compile(r"^MICROPY_[A-Z0-9_]+$")
 PORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -28,23 +30,24 @@ STUB_MARK = "mpconform-stub:"  # `bringup` looks for this to tell stubs from rea
 SKELETON_NEEDS = ("compiler",)
 
 
-@functools.cache  # package data, read once for every port's scaffold (callers only read it)
+@functools.cache  # package data: read once, by the checks and by every port's scaffold (callers only read it)
+def _package_yaml(path: Path, display: str) -> YamlDoc:
+    return load_yaml(path, display)
+
+
 def load_hooks() -> dict[str, dict]:
-    return yaml.load(HOOKS_FILE.read_text(encoding="utf-8"), Loader=FAST_LOADER)
+    return _package_yaml(HOOKS_FILE, HOOKS_NAME).data
 
 
-@functools.cache
 def load_sources() -> dict[str, list[str]]:
     """Config macro -> the upstream files (beyond py/) a port compiles for it (sources.yaml)."""
-    return yaml.load(SOURCES_FILE.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
+    return _package_yaml(SOURCES_FILE, SOURCES_NAME).data or {}
 
 
 def _check_sources(spec: Spec) -> list[SourceError]:
     """sources.yaml names macros of the spec and plain relative .c paths; so does a hook's `source`."""
-    from mpconform.generator.yamlsource import load_yaml
-
     errors: list[SourceError] = []
-    doc = load_yaml(SOURCES_FILE, "generator/templates/scaffold/sources.yaml")
+    doc = _package_yaml(SOURCES_FILE, SOURCES_NAME)
     known = {m["name"] for f in spec.features.values() for m in f.macros}
     if not isinstance(doc.data, dict):
         return [doc.error((), "must map config macro names to lists of source files")]
@@ -57,7 +60,7 @@ def _check_sources(spec: Spec) -> list[SourceError]:
         for i, path in enumerate(files):
             if not isinstance(path, str) or not SOURCE_PATH.fullmatch(path):
                 errors.append(doc.error((macro, i), f"{path!r} must be a relative path to a .c file"))
-    hooks = load_yaml(HOOKS_FILE, "generator/templates/scaffold/hooks.yaml")
+    hooks = _package_yaml(HOOKS_FILE, HOOKS_NAME)
     for hook, role in hooks.data.items():
         path = role.get("source")
         if path is not None and not (isinstance(path, str) and SOURCE_PATH.fullmatch(path)):
