@@ -6,6 +6,7 @@ that test only; and a run never starts more instances than it has tests."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -118,3 +119,35 @@ def test_an_orphan_of_a_board_process_goes_with_it(root, tmp_path):
     assert status == 0, out
     assert len(list(pids.iterdir())) >= 4
     assert wait_gone(run, timeout_s=0.5) == [] and _running(pids) == []
+
+
+def _script_port(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "port-micropython"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_each_test_runs_in_a_group_of_its_own_within_the_runs_session(tmp_path):
+    # its own group, so the whole of it is killed at its end; the run's session, so no
+    # scheduler group is made for every test (setsid would)
+    binary = _script_port(tmp_path, "cut -d' ' -f1,5,6 /proc/$$/stat\n")
+    script = tmp_path / "t.py"
+    script.write_text("pass\n")
+    with UnixRunner({"micropython": binary}) as runner:
+        pid, group, session = map(int, runner.execute(script, 10.0).output.split())
+    assert group == pid
+    assert session == os.getsid(0)
+
+
+def test_a_port_that_closes_its_output_and_goes_on_is_timed_out_and_gone(tmp_path):
+    pids = tmp_path / "pid"
+    binary = _script_port(tmp_path, f"echo started; exec >&- 2>&-; echo $$ > {pids}; exec sleep 300\n")
+    script = tmp_path / "t.py"
+    script.write_text("pass\n")
+    with UnixRunner({"micropython": binary}) as runner:
+        ex = runner.execute(script, 1.0)
+    assert ex.timed_out and ex.output == "started\n"
+    assert 0.9 < ex.duration_s < 10
+    assert not Path(f"/proc/{pids.read_text().strip()}").exists()
+
