@@ -28,9 +28,13 @@ class ProcessRunner(Runner):
         super().__init__(options)
         self._running: set[subprocess.Popen] = set()
         self._closed = False
+        self._environ: dict[bytes, bytes] | None = None
 
     def open(self) -> None:
         self._closed = False
+        # The environment every test of this run gets, copied once: os.environ is a
+        # Python mapping, whose copy costs Python calls for each variable.
+        self._environ = dict(os.environb)
 
     def close(self) -> None:
         self._closed = True  # first: a test starting now sees it (run_process checks it twice)
@@ -58,7 +62,7 @@ class ProcessRunner(Runner):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 **NEW_GROUP,  # its process group: killed whole when the test ends
-                env=environment(tag),
+                env=environment(tag, self._environ),
             )
         except OSError as exc:
             forget(tag)

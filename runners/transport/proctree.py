@@ -74,9 +74,10 @@ def forget(tag: str) -> None:
             _subreaper(False)
 
 
-def environment(tag: str) -> dict:
-    # bytes, as exec takes them: os.environ would decode every variable and Popen encode it again, per test
-    return {**os.environb, TREE_ENV.encode(): tag.encode()}
+def environment(tag: str, base: dict[bytes, bytes] | None = None) -> dict[bytes, bytes]:
+    """`base` (this process's environment when None) with the test's tag. In bytes, as exec
+    takes them: os.environ would decode every variable and Popen encode it again, per test."""
+    return {**(os.environb if base is None else base), TREE_ENV.encode(): tag.encode()}
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
