@@ -4,10 +4,12 @@ shortcuts taken on the way there (they must give what the slow way gives)."""
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +44,25 @@ def test_the_run_path_imports_nothing_heavy():
     loaded = _imported(RUN_PATH) - interpreter
     assert "mpconform.runners.run.session" in loaded  # the check looks at the right process
     assert not [m for m in loaded if m.split(".")[0] in HEAVY or any(m.startswith(h + ".") or m == h for h in HEAVY)]
+
+
+def test_the_command_skips_the_teardown_but_loses_nothing(root, tmp_path):
+    # script() leaves by os._exit: the atexit handlers (a temporary folder's finalizer among
+    # them) must still run, and output still in a buffer must still be written
+    code = ("import atexit, sys, tempfile\nfrom mpconform import cli\n"
+            "kept = tempfile.TemporaryDirectory()\nprint(kept.name, file=sys.stderr)\n"
+            "atexit.register(print, 'atexit ran', file=sys.stderr)\n"
+            "sys.argv[1:] = sys.argv[2:]\ncli.script()\n")
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
+    proc = subprocess.run([sys.executable, "-c", code, "-", "--root", str(root), "spec", "--json"],
+                          capture_output=True, text=True, env=buffered)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout) > 65536 and json.loads(proc.stdout)["behaviours"]  # all of it, though piped
+    folder, ran = proc.stderr.splitlines()
+    assert ran == "atexit ran" and not Path(folder).exists()
+    proc = subprocess.run([sys.executable, "-c", code, "-", "--root", str(root), "run", "no-such-port"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "no-such-port" in proc.stderr  # the command's exit status, as main() gave it
 
 
 def test_a_valid_project_compiles_without_the_error_wording_validator(root):
