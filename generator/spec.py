@@ -16,6 +16,7 @@ from mpconform.core.errors import SourceError, SourceErrors
 from mpconform.core.manifest import WILDCARD_LINE
 from mpconform.core.model import DocCitation
 from mpconform.core.wholematch import SchemaChecker
+from mpconform.generator.syntaxcache import KnownPrograms, cache_file
 from mpconform.generator.yamlsource import YamlDoc, load_yaml
 
 
@@ -189,12 +190,9 @@ def _feature_closure(names, features: dict[str, Feature]) -> tuple:
     return tuple(sorted(seen))
 
 
-def _check_program(doc: YamlDoc, path: tuple, program: str) -> list[SourceError]:
-    # compile(), not ast.parse(): no Python AST objects are made, which makes it about
-    # three times faster; it also refuses what only the compiler finds ('return' outside
-    # a function), as MicroPython's compiler does. (Its warnings: see load_spec.)
+def _check_program(doc: YamlDoc, path: tuple, program: str, programs: KnownPrograms) -> list[SourceError]:
     try:
-        compile(program, "<program>", "exec", dont_inherit=True)
+        programs.check(program)  # (CPython's warnings on the code: see load_spec)
     except SyntaxError as exc:
         start = doc.line(path + ("<content>",)) or doc.line(path)
         line = start + (exc.lineno or 1) - 1
@@ -247,12 +245,13 @@ def load_spec(root: Path) -> Spec:
     errors: list[SourceError] = []
     features = _load_features(module_doc, errors)
     limits = _load_limits(module_doc, features, errors)
-    seen = _Seen()
+    seen = _Seen(programs=KnownPrograms(cache_file()))
     known = _Known(features, limits)
     with warnings.catch_warnings():  # CPython's warnings on the programs' code are not the spec's business
         warnings.simplefilter("ignore")
         apis = [_load_api(doc, ai, raw, known, seen, errors)
                 for doc in docs for ai, raw in enumerate(doc.data.get("apis", []))]
+    seen.programs.save()
     from mpconform.generator.sequences import load_models  # it builds Behaviours: imported here, not at the top
 
     load_models(root, apis, features, limits, seen.behaviours, errors)  # spec/models: <api>.model.seed<N> behaviours
@@ -352,10 +351,12 @@ class _Known:
 
 @dataclass
 class _Seen:
-    """Where each api name and behaviour id was first defined, to report duplicates."""
+    """What the load has met: where each api name and behaviour id was first defined (to
+    report duplicates), and which programs compile."""
 
     apis: dict[str, str] = field(default_factory=dict)
     behaviours: dict[str, str] = field(default_factory=dict)
+    programs: KnownPrograms = field(default_factory=KnownPrograms)
 
 
 def _check_features(doc: YamlDoc, path: tuple, names: list, features: dict, errors: list[SourceError]) -> None:
@@ -403,7 +404,7 @@ def _load_behaviour(doc: YamlDoc, bpath: tuple, rb: dict, api: dict, known: _Kno
     if not bid.startswith(name + ".") or bid.count(".") != name.count(".") + 1:
         errors.append(doc.error(bpath + ("id",), f"behaviour id must be '{name}.<name>'"))
     _check_features(doc, bpath + ("requires",), rb.get("requires", []), features, errors)
-    errors.extend(_check_program(doc, bpath + ("program",), rb["program"]))
+    errors.extend(_check_program(doc, bpath + ("program",), rb["program"], seen.programs))
     for si, step in enumerate(rb.get("interact", [])):
         if any(ord(c) > 255 for c in step["send"]):
             errors.append(doc.error(bpath + ("interact", si, "send"), "characters above \\xff are not bytes"))
@@ -473,7 +474,7 @@ def _load_edges(doc: YamlDoc, apath: tuple, api: dict, known_: _Known, seen: _Se
             errors.append(doc.error(fpath, f"duplicate behaviour id '{edge.id}' (first at {seen.behaviours[edge.id]})"))
             continue
         seen.behaviours[edge.id] = where
-        problems = _check_program(doc, fpath + ("call",), edge.program)
+        problems = _check_program(doc, fpath + ("call",), edge.program, seen.programs)
         if problems:
             errors.extend(problems)
             continue

@@ -91,7 +91,7 @@ def profile_file(given: str) -> Path:
 
 
 def profile_cache(path: Path) -> Path:
-    from mpconform.runners.install.runtimes import cache_dir
+    from mpconform.core.cachedir import cache_dir
 
     return cache_dir("profiles", hashlib.sha256(str(path).encode()).hexdigest()[:16])
 

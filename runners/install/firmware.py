@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpconform.runners.install.runtimes import cache_dir
+from mpconform.core.cachedir import cache_dir
 from mpconform.runners.install.upstream import UpstreamError, build_home, log_tail, run_make, tree_digest
 
 FIRMWARE = "firmware.elf"  # what QEMU runs (-kernel); the folder holds it only once it is whole

@@ -14,18 +14,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from mpconform.core.cachedir import cache_dir
+
 NPM_PACKAGE = "@micropython/micropython-webassembly-pyscript"
 NPM_LOCK_DIR = Path(__file__).resolve().parent.parent / "plugins" / "webassembly"  # package.json and its lock file
 MICROBIT_FIRMWARE = Path("/usr/share/firmware-microbit-micropython/firmware.hex")
-
-
-def cache_dir(*parts: str) -> Path:
-    """Where mpconform keeps what it makes or downloads for the user: $MPCONFORM_CACHE,
-    else $XDG_CACHE_HOME/mpconform, else ~/.cache/mpconform."""
-    base = os.environ.get("MPCONFORM_CACHE")
-    if not base:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mpconform")
-    return Path(base).joinpath(*parts)
 
 
 def webassembly_dir() -> Path:

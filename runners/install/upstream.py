@@ -20,8 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mpconform.core.cachedir import cache_dir
 from mpconform.core.errors import MpconformError
-from mpconform.runners.install.runtimes import cache_dir
 
 STAMP = ".mpconform-digest"  # written into a tree unpacked from an archive: the archive's digest
 MARKER = Path("py") / "mpconfig.h"

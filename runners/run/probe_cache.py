@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from mpconform.core.atomicfile import WriteError, write_atomic
-from mpconform.runners.install.runtimes import cache_dir
+from mpconform.core.cachedir import cache_dir
 from mpconform.runners.run import probe as probe_module
 from mpconform.runners.run.probe import Answer, FeatureProbe, ProbeReport, run_probe
 
