@@ -53,6 +53,8 @@ class LimitState:
 
 @dataclass(frozen=True)
 class Status:
+    """What a run does with a test, and why when it does not simply run it."""
+
     kind: str  # "run", "skip" or "xfail"
     reason: str = ""
     issue: str = ""

@@ -26,12 +26,16 @@ class ManifestError(MpconformError):
 
 @dataclass(frozen=True)
 class InteractStep:
+    """Input a test sends while it runs, once its output holds a marker."""
+
     after: str  # what the program prints before the input is sent
     send: str
 
 
 @dataclass(frozen=True)
 class DocCitation:
+    """The doc passage a behaviour encodes: its section and a few quoted words."""
+
     section: str
     quote: str
 
@@ -160,6 +164,8 @@ class FeatureDecl:
 
 @dataclass(frozen=True)
 class LimitSetting:
+    """A profile's value for a limit, with why."""
+
     value: int
     reason: str
 
@@ -216,6 +222,8 @@ class Expectation:
 
 @dataclass(frozen=True)
 class RunnerSpec:
+    """The runner a port's suite runs on, with its options."""
+
     name: str
     options: dict[str, Any] = field(default_factory=dict)
 

@@ -44,6 +44,8 @@ class Flag:
 
 @dataclass(frozen=True)
 class Option:
+    """One option a runner takes: its type, default and help, checked when a run is planned."""
+
     name: str
     type: str  # a key of TYPES
     default: object

@@ -20,6 +20,8 @@ PROFILE_HELP = "your own port.yaml (it may start with `extends: <port>`) in plac
 
 @dataclass(frozen=True)
 class Target:
+    """The port a command names, and where its profile and compiled suite are."""
+
     port: str
     profile_path: Path  # ports/<port>/port.yaml, or the user's file
     suite_root: Path  # holds suites/<port>/: the project, or the cache the user's profile compiles into

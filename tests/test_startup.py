@@ -46,6 +46,18 @@ def test_the_run_path_imports_nothing_heavy():
     assert not [m for m in loaded if m.split(".")[0] in HEAVY or any(m.startswith(h + ".") or m == h for h in HEAVY)]
 
 
+def test_the_run_paths_dataclasses_have_docstrings():
+    # without one, @dataclass writes one from inspect.signature(): about a third of the
+    # class's creation, paid on every start
+    code = RUN_PATH.replace("print(json.dumps(sorted(sys.modules)))", """
+import dataclasses
+found = [f"{m.__name__}.{v.__name__}" for m in list(sys.modules.values()) if m.__name__.startswith("mpconform")
+         for v in vars(m).values() if isinstance(v, type) and dataclasses.is_dataclass(v)
+         and v.__module__ == m.__name__ and (v.__doc__ or "").startswith(v.__name__ + "(")]
+print(json.dumps(found))""")
+    assert _imported(code) == set()
+
+
 def test_the_command_skips_the_teardown_but_loses_nothing(root, tmp_path):
     # script() leaves by os._exit: the atexit handlers (a temporary folder's finalizer among
     # them) must still run, and output still in a buffer must still be written

@@ -219,6 +219,8 @@ def _checked_if_unsure(suite: Suite, test: TestEntry, runner: Runner, script: Pa
 
 @dataclass
 class RunState:
+    """The results a run has so far, and whether it was interrupted."""
+
     results: dict[str, Result] = field(default_factory=dict)
     interrupted: bool = False
 

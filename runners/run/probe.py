@@ -59,6 +59,8 @@ def _helpers() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class FeatureProbe:
+    """One feature's or limit's probe: the program and how its output answers."""
+
     name: str
     body: str
     output_regex: str = ""
@@ -245,6 +247,8 @@ def _why(ex) -> str:
 
 @dataclass
 class ProbeReport:
+    """What the port said it is, and its answer for each probe."""
+
     identity: dict
     features: dict[str, Answer]
 

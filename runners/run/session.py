@@ -37,6 +37,8 @@ from mpconform.runners.run.stopsignals import StopSignals
 
 @dataclass
 class RunOptions:
+    """How `run` was asked to run: jobs, selection, output files, runner options."""
+
     jobs: int = 1
     timeout_s: float | None = None
     json_path: Path | None = None

@@ -70,10 +70,12 @@ class ProcessRunner(Runner):
         self._running.add(proc)  # so close() kills it too
         if self._closed:  # close() came between the check and the start: it missed this one
             kill_group(proc)
+        ended = False
         try:
             out, timed_out = _read_bounded(proc, start + timeout_s, interact)
+            ended = not timed_out
         finally:  # normal end, timeout or an interrupt: nothing it started outlives it
-            end_tree(proc, tag)
+            end_tree(proc, tag, ended=ended)
             proc.wait()
             self._running.discard(proc)
             for stream in (proc.stdin, proc.stdout):

@@ -194,11 +194,12 @@ def sweep(tag: str | None, exclude: set[int] = frozenset(), first: dict[int, int
         time.sleep(0.005)
 
 
-def end_tree(proc: subprocess.Popen, tag: str) -> None:
+def end_tree(proc: subprocess.Popen, tag: str, ended: bool = False) -> None:
     """Kill a test's process, its group and everything its tree started. Call it before
-    reaping `proc`, so its pid (the group's id) cannot yet belong to another process."""
+    reaping `proc`, so its pid (the group's id) cannot yet belong to another process.
+    `ended`: it has exited (unreaped), so its children, if any, are orphans already."""
     try:
-        first = descendants(proc.pid) if proc.returncode is None else {}
+        first = descendants(proc.pid) if proc.returncode is None and not ended else {}
         if proc.returncode is None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
