@@ -242,11 +242,21 @@ def run_suite(
     state = state or RunState()
     lock = threading.Lock()
     jobs = max(1, min(jobs, runner.max_parallel or jobs))
+    stopped = False  # interrupted: what the tests killed by the interrupt gave is no result
 
     def record(result: Result) -> None:
         with lock:
+            if stopped:
+                return
             state.results[result.id] = result
             on_result(result)
+
+    def recorded(fn: Callable[..., Result | list[Result]], *args: object) -> None:
+        # each job records its own results (under the lock), so the main thread is not
+        # woken, nor the interpreter lock taken from the workers, once per test
+        got = fn(*args)
+        for result in got if isinstance(got, list) else [got]:
+            record(result)
 
     pending = []
     for test in tests:
@@ -264,16 +274,20 @@ def run_suite(
         done, again = run_batch(members, suite.directory, runner, timeout_s, lambda t, ex: judged(suite, t, ex))
         return done + [run_one(suite, t, runner, timeout_s) for t in again]
 
-    with Workers(jobs) as pool:
+    with Workers(jobs, each=False) as pool:
         try:  # an interrupt may come while the jobs are being handed in
             for t in alone:
-                pool.submit(run_one, suite, t, runner, timeout_s)
+                pool.submit(recorded, run_one, suite, t, runner, timeout_s)
             for members in batches(together):
-                pool.submit(batch, members)
-            for got in pool.results():
-                for result in got if isinstance(got, list) else [got]:
-                    record(result)
+                pool.submit(recorded, batch, members)
+            pool.wait()
         except KeyboardInterrupt:
+            with lock:
+                stopped = True
             state.interrupted = True
             runner.close()  # kills what is still running, so the workers end; the rest is dropped
+        except BaseException:  # a job's error ends the run: what is still running is not recorded
+            with lock:
+                stopped = True
+            raise
     return state
