@@ -33,8 +33,7 @@ class KnownPrograms:
     def __init__(self, path: Path | None = None):
         self.path = path
         self._stored = self._read(path) if path else set()
-        self._known = set(self._stored)
-        self._met: set[bytes] = set()
+        self._met: set[bytes] = set()  # the programs this compile met that compile
 
     @staticmethod
     def _read(path: Path) -> set[bytes]:
@@ -50,12 +49,11 @@ class KnownPrograms:
     def check(self, program: str) -> None:
         """SyntaxError when `program` does not compile; nothing when it does, or did before."""
         key = hashlib.blake2b(program.encode("utf-8", "surrogatepass"), digest_size=DIGEST).digest()
-        if key not in self._known:
+        if key not in self._stored and key not in self._met:
             # compile(), not ast.parse(): no Python AST objects are made, which makes it about
             # three times faster; it also refuses what only the compiler finds ('return'
             # outside a function), as MicroPython's compiler does
             compile(program, "<program>", "exec", dont_inherit=True)
-            self._known.add(key)
         self._met.add(key)
 
     def save(self) -> None:
