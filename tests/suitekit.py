@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from mpconform.core.model import (
@@ -38,3 +39,12 @@ def make_suite(directory: Path, tests: list[dict], runner_options: dict | None =
                         features=features, expectations=expectations)
     write_manifest(directory / "manifest.json", manifest)
     return directory
+
+
+def fake_port(folder: Path, body: str, name: str = "fake-micropython") -> str:
+    """An executable shell script in `folder` that stands for a port's binary: `body`
+    after its #! line. Returns its path."""
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import stat
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,14 @@ from mpconform.runners.plugins.unix import UnixRunner, find_micropython
 from mpconform.runners.run.harness import Suite
 from mpconform.runners.run.probe import LIMIT, Answer, FeatureProbe, program, run_probe
 from tests.qemukit import MICROBIT
+from tests.suitekit import fake_port
 
 
 def _wrapper(tmp_path: Path, sed: str) -> str:
     """A `micropython` that runs each script after a sed edit: a build that differs."""
-    path = tmp_path / "micropython-variant"
-    path.write_text(
-        f'#!/bin/sh\ntmp="$(mktemp -d)"\ntrap \'rm -rf "$tmp"\' EXIT\n'
-        f'sed -e {shlex.quote(sed)} "$1" > "$tmp/$1"\ncd "$tmp" && {find_micropython()} "$1"\n'
-    )
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+    return fake_port(tmp_path, f'tmp="$(mktemp -d)"\ntrap \'rm -rf "$tmp"\' EXIT\n'
+                     f'sed -e {shlex.quote(sed)} "$1" > "$tmp/$1"\ncd "$tmp" && {find_micropython()} "$1"\n',
+                     "micropython-variant")
 
 
 @pytest.fixture

@@ -5,23 +5,19 @@ that uncaught exception, with status 1 as upstream's ports give it."""
 from __future__ import annotations
 
 import json
-import stat
 
 from mpconform.runners.plugins.unix import UnixRunner, find_micropython
 from mpconform.runners.run.harness import Suite, run_suite
 from tests.runkit import Run
-from tests.suitekit import make_suite
+from tests.suitekit import fake_port, make_suite
 
 TRACEBACK = ["Traceback \\(most recent call last\\):", '  File ".*", line 2, in <module>', "ValueError: boom"]
 
 
 def _port_exiting(tmp_path, status: int, only: str = "") -> str:
     """The real port, then exit `status` (for scripts whose name holds `only`)."""
-    path = tmp_path / f"exits-{status}"
-    path.write_text(f'#!/bin/sh\n"{find_micropython()}" "$@"\ncode=$?\n'
-                    f'case "$*" in *{only}*) exit {status};; esac\nexit $code\n')
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+    return fake_port(tmp_path, f'"{find_micropython()}" "$@"\ncode=$?\n'
+                     f'case "$*" in *{only}*) exit {status};; esac\nexit $code\n', f"exits-{status}")
 
 
 def _results(tmp_path, binary: str, tests: list[dict]) -> dict:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from pathlib import Path
 
 from mpconform.runners.plugins.unix import UnixRunner, find_micropython
 from mpconform.runners.run.harness import Suite, run_suite
 from tests.runkit import Run, wait_gone
-from tests.suitekit import make_suite
+from tests.suitekit import fake_port, make_suite
 
 # A port that leaves two processes behind each time it runs: one in its own session
 # (its parent, a subshell, exits at once: an orphan) and one in the port's group. It
 # records their pids, and at its end says which of them still run.
-LITTERING_PORT = """#!/bin/sh
+LITTERING_PORT = """\
 (setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$PIDS/$$.setsid")
 sleep 301 </dev/null >/dev/null 2>&1 &
 echo $! > "$PIDS/$$.group"
@@ -32,10 +31,7 @@ exit $status
 def _port(tmp_path: Path) -> tuple[str, Path]:
     pids = tmp_path / "pids"
     pids.mkdir()
-    path = tmp_path / "littering-micropython"
-    path.write_text(LITTERING_PORT.format(binary=find_micropython()))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path), pids
+    return fake_port(tmp_path, LITTERING_PORT.format(binary=find_micropython()), "littering-micropython"), pids
 
 
 def _running(pids: Path) -> list[str]:
@@ -121,17 +117,10 @@ def test_an_orphan_of_a_board_process_goes_with_it(root, tmp_path):
     assert wait_gone(run, timeout_s=0.5) == [] and _running(pids) == []
 
 
-def _script_port(tmp_path: Path, body: str) -> str:
-    path = tmp_path / "port-micropython"
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
-
-
 def test_each_test_runs_in_a_group_of_its_own_within_the_runs_session(tmp_path):
     # its own group, so the whole of it is killed at its end; the run's session, so no
     # scheduler group is made for every test (setsid would)
-    binary = _script_port(tmp_path, "cut -d' ' -f1,5,6 /proc/$$/stat\n")
+    binary = fake_port(tmp_path, "cut -d' ' -f1,5,6 /proc/$$/stat\n")
     script = tmp_path / "t.py"
     script.write_text("pass\n")
     with UnixRunner({"micropython": binary}) as runner:
@@ -142,7 +131,7 @@ def test_each_test_runs_in_a_group_of_its_own_within_the_runs_session(tmp_path):
 
 def test_a_port_that_closes_its_output_and_goes_on_is_timed_out_and_gone(tmp_path):
     pids = tmp_path / "pid"
-    binary = _script_port(tmp_path, f"echo started; exec >&- 2>&-; echo $$ > {pids}; exec sleep 300\n")
+    binary = fake_port(tmp_path, f"echo started; exec >&- 2>&-; echo $$ > {pids}; exec sleep 300\n")
     script = tmp_path / "t.py"
     script.write_text("pass\n")
     with UnixRunner({"micropython": binary}) as runner:

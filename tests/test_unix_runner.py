@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import stat
-
 import pytest
 
 from mpconform.runners.base import RunnerError
 from mpconform.runners.plugins.unix import UnixRunner
 from mpconform.runners.run.harness import Suite, run_suite
-from tests.suitekit import make_suite
+from tests.suitekit import fake_port, make_suite
 
 
 def _run(directory, tests, jobs=1, timeout_s=10.0, **options):
@@ -62,15 +60,8 @@ def test_hung_test_times_out_and_keeps_its_last_output(tmp_path):
     assert results["a.after"].outcome == "pass"
 
 
-def _fake_port(tmp_path, body: str) -> str:
-    path = tmp_path / "fake-micropython"
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
-
-
 def test_a_port_killed_by_a_signal_is_a_crash(tmp_path):
-    binary = _fake_port(tmp_path, "echo partial output\nkill -SEGV $$\n")
+    binary = fake_port(tmp_path, "echo partial output\nkill -SEGV $$\n")
     results = _run(tmp_path / "suite", [{"id": "a.crash", "program": "print(1)\n", "expect": ["1"]}], micropython=binary)
     r = results["a.crash"]
     assert r.outcome == "crash"
@@ -83,7 +74,7 @@ def test_missing_binary_is_a_clear_error(tmp_path):
 
 
 def test_environment_variable_names_the_binary(tmp_path, monkeypatch):
-    binary = _fake_port(tmp_path, "echo from-env\n")
+    binary = fake_port(tmp_path, "echo from-env\n")
     monkeypatch.setenv("MICROPY_MICROPYTHON", binary)
     results = _run(tmp_path / "suite", [{"id": "a.env", "program": "print(1)\n", "expect": ["from-env"]}])
     assert results["a.env"].outcome == "pass"

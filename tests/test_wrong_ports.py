@@ -11,7 +11,6 @@ import fnmatch
 import json
 import re
 import shutil
-import stat
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from mpconform.runners.plugins.qemu import QemuRunner
 from mpconform.runners.plugins.unix import find_micropython
 from mpconform.runners.run.harness import Suite, run_suite
 from tests.qemukit import MICROBIT
+from tests.suitekit import fake_port
 from tests.wrong_ports.catalogue import STREAM_WRONG_PORTS, WRONG_PORTS
 from tests.wrong_ports.unix_runs import run_with_prelude
 
@@ -64,10 +64,8 @@ def test_every_api_has_a_wrong_port():
 
 
 def _fake_binary(tmp_path: Path, command: str) -> str:
-    path = tmp_path / "wrong-micropython"
-    path.write_text(f'#!/bin/sh\ntmp="$(mktemp -d)"\n{command}\ncd "$tmp" && exec {find_micropython()} "$1"\n')
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+    return fake_port(tmp_path, f'tmp="$(mktemp -d)"\n{command}\ncd "$tmp" && exec {find_micropython()} "$1"\n',
+                     "wrong-micropython")
 
 
 @pytest.mark.parametrize("name", sorted(WRONG_PORTS))
